@@ -1,0 +1,201 @@
+"""``tms.schannel`` from a Windows registry export (.reg) of the SCHANNEL Protocols key.
+
+Formats: "Windows Registry Editor Version 5.00" (regedit writes it in UTF-16
+LE with a BOM; UTF-8 and ANSI copies are read too) and "REGEDIT4" (ANSI);
+CRLF or LF line ends; ``;`` comment lines; values continued over several
+lines with a trailing ``\\``; deleted keys ``[-HKEY...]`` and deleted values
+``"Name"=-``. Keys and values other than the protocols' ``Enabled`` and
+``DisabledByDefault`` are ignored (their syntax is still checked).
+
+State of one protocol side, knowledge.md §4 [ms-schannel]:
+
+==========================  ===========================  ==========
+``Enabled``                 ``DisabledByDefault``        state
+==========================  ===========================  ==========
+0                           any or absent                disabled
+≠0 (``ffffffff`` too)       0 or absent                  enabled
+≠0                          ≠0                           disabled (disabled by default: not offered)
+absent                      ≠0                           disabled
+absent                      0                            enabled (the documented way to turn on
+                                                         TLS 1.1/1.2 on Windows Server 2008 R2)
+absent                      absent                       default (key without the values)
+key deleted / not exported                               default
+==========================  ===========================  ==========
+
+Output: ``{"tms": {"schannel": {protocol: {"client": S, "server": S}}}}`` for
+the protocols the export shows ("SSL 3.0", "TLS 1.0" ... "TLS 1.3"; SSL 2.0,
+PCT, DTLS ... are outside the contract and ignored). When the export contains
+the ``Protocols`` key itself (or ``SCHANNEL`` above it), it covers every
+protocol, so the protocols it does not list are reported as ``"default"``
+(no key). Only the ``CurrentControlSet`` path is read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tmsrules.errors import InputError
+from tmsrules.evidence.common import PROTOCOLS, decode_text
+
+HEADERS = ("Windows Registry Editor Version 5.00", "REGEDIT4")
+SCHANNEL = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL"
+PROTOCOLS_KEY = SCHANNEL + r"\Protocols"
+SIDES = ("client", "server")
+
+_ROOTS = {"HKLM": "HKEY_LOCAL_MACHINE"}
+_VALUE = re.compile(r'^(?:"((?:[^"\\]|\\.)*)"|(@))\s*=\s*(.*)$', re.S)
+_DATA = re.compile(r'^(?:-|"(?:[^"\\]|\\.)*"|dword:[0-9a-fA-F]{1,8}|hex(?:\([0-9a-fA-F]{1,8}\))?:[0-9a-fA-F,\s]*)$', re.S | re.I)
+_PROTO_NAMES = {p.lower(): p for p in PROTOCOLS}
+_ACCEPTED = 'regedit syntax: [KEY], [-KEY], "Name"=dword:XXXXXXXX, "Name"=hex(4):..., "Name"=-, ; comments'
+
+
+def looks_like_reg(text: str) -> bool:
+    """True when the first non-blank line is a regedit header."""
+    for line in text.splitlines()[:5]:
+        if line.strip():
+            return line.strip() in HEADERS
+    return False
+
+
+def _logical_lines(text: str, name: str):
+    """``(line number, text)`` with ``\\`` continuations joined; comment lines dropped."""
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        start = i
+        line = lines[i].rstrip()
+        i += 1
+        while line.endswith("\\") and not line.lstrip().startswith((";", "[")):
+            if i >= len(lines):
+                raise InputError(f"{name}:line {start + 1}", "the value is continued with '\\' past the end of the file",
+                                 _ACCEPTED)
+            line = line[:-1] + lines[i].strip()
+            i += 1
+        yield start + 1, line
+
+
+def _normalize_key(path: str) -> str:
+    parts = [p for p in path.strip().split("\\") if p]
+    if parts and parts[0].upper() in _ROOTS:
+        parts[0] = _ROOTS[parts[0].upper()]
+    return "\\".join(parts)
+
+
+def _dword(data: str, where: str) -> int | None:
+    """The DWORD of a value's data; None for a deleted value or another type (not a DWORD for SCHANNEL)."""
+    low = data.lower()
+    if low.startswith("dword:"):
+        return int(low[6:], 16)
+    if low.startswith("hex(4):"):
+        raw = [b for b in re.split(r"[,\s]+", low[7:]) if b]
+        if len(raw) != 4:
+            raise InputError(where, f"REG_DWORD written as hex(4) needs 4 bytes, found {len(raw)}", _ACCEPTED)
+        return int.from_bytes(bytes(int(b, 16) for b in raw), "little")
+    return None
+
+
+def state_of(values: dict) -> str:
+    """SCHANNEL state of one side from its ``{"enabled": int|None, "disabledbydefault": int|None}``."""
+    enabled, dbd = values.get("enabled"), values.get("disabledbydefault")
+    if enabled is not None:
+        if enabled == 0:
+            return "disabled"
+        return "disabled" if dbd else "enabled"
+    if dbd is None:
+        return "default"
+    return "disabled" if dbd else "enabled"
+
+
+def parse_reg(text: str, name: str) -> dict:
+    """``tms.schannel`` partial environment from the text of a .reg export."""
+    lines = _logical_lines(text, name)
+    header = None
+    for lineno, line in lines:
+        if line.strip():
+            header = line.strip()
+            break
+    if header not in HEADERS:
+        raise InputError(f"{name}:line 1", "not a registry export (no regedit header line)",
+                         "'Windows Registry Editor Version 5.00' or 'REGEDIT4' as the first line")
+    # side values: (protocol, side) -> {"enabled": v, "disabledbydefault": v}; present keys only
+    sides: dict[tuple[str, str], dict] = {}
+    seen: set[str] = set()                  # protocols whose keys the export shows (or deletes)
+    covers_all = False
+    current: tuple[str, str] | None = None
+    in_key = False
+    for lineno, line in lines:
+        where = f"{name}:line {lineno}"
+        stripped = line.strip()
+        if not stripped or stripped.startswith(";"):
+            continue
+        if stripped.startswith("["):
+            if not stripped.endswith("]"):
+                raise InputError(where, f"unterminated key line {stripped[:80]!r}", _ACCEPTED)
+            delete = stripped.startswith("[-")
+            key = _normalize_key(stripped[2 if delete else 1:-1])
+            in_key = True
+            current = None
+            low = key.lower()
+            if low in (SCHANNEL.lower(), PROTOCOLS_KEY.lower()):
+                covers_all = True
+                if delete:
+                    sides.clear()
+                continue
+            if not low.startswith(PROTOCOLS_KEY.lower() + "\\"):
+                continue
+            rest = key[len(PROTOCOLS_KEY) + 1:].split("\\")
+            proto = _PROTO_NAMES.get(rest[0].lower())
+            if proto is None:
+                continue
+            seen.add(proto)
+            if len(rest) == 1:
+                if delete:
+                    for side in SIDES:
+                        sides.pop((proto, side), None)
+                continue
+            side = rest[1].lower()
+            if len(rest) > 2 or side not in SIDES:
+                continue
+            if delete:
+                sides.pop((proto, side), None)
+            else:
+                current = (proto, side)
+                sides.setdefault(current, {})
+            continue
+        match = _VALUE.match(stripped)
+        if not match:
+            raise InputError(where, f"not a key, value or comment: {stripped[:80]!r}", _ACCEPTED)
+        data = match.group(3).strip()
+        if not _DATA.match(data):
+            raise InputError(where, f"unreadable value data {data[:60]!r}", _ACCEPTED)
+        if not in_key:
+            raise InputError(where, "a value before any [key] line", _ACCEPTED)
+        if current is None or match.group(2):
+            continue
+        vname = match.group(1).lower()
+        if vname not in ("enabled", "disabledbydefault"):
+            continue
+        if data == "-":
+            sides[current].pop(vname, None)
+            continue
+        value = _dword(data, where)
+        if value is None:
+            continue                         # not a DWORD: SCHANNEL ignores it
+        sides[current][vname] = value
+
+    protocols = set(seen)
+    if covers_all:
+        protocols |= set(PROTOCOLS)
+    schannel = {}
+    for proto in PROTOCOLS:
+        if proto in protocols:
+            schannel[proto] = {side: state_of(sides[(proto, side)]) if (proto, side) in sides else "default"
+                               for side in SIDES}
+    if not schannel:
+        return {}
+    return {"tms": {"schannel": schannel}}
+
+
+def read_reg(data: bytes, name: str) -> dict:
+    """``tms.schannel`` partial environment from the bytes of a .reg file."""
+    return parse_reg(decode_text(data, name), name)
