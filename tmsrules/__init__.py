@@ -1,5 +1,24 @@
-"""tmsrules: diagnose Cisco TMS "No HTTPS response" after TC/CE upgrades."""
+"""tmsrules: diagnose Cisco TMS "No HTTPS response" after TC/CE upgrades.
 
+    import tmsrules
+    d = tmsrules.diagnose({"tms": {...}, "endpoints": [...]})
+    d.verdict, d.causes, d.plan, d.to_dict(), d.to_json()
+"""
+
+from tmsrules.diagnose import Diagnoser, diagnose
+from tmsrules.diagnosis import Diagnosis
 from tmsrules.errors import InferenceError, InputError, RuleError, TmsRulesError
+from tmsrules.model import Environment
 
-__all__ = ["InputError", "RuleError", "InferenceError", "TmsRulesError"]
+__version__ = "0.1.0"
+
+__all__ = [
+    "Diagnoser",
+    "Diagnosis",
+    "Environment",
+    "InferenceError",
+    "InputError",
+    "RuleError",
+    "TmsRulesError",
+    "diagnose",
+]

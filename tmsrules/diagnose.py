@@ -1,0 +1,449 @@
+"""Diagnosing an environment: facts in, rules fire, a Diagnosis out.
+
+Inference runs in two stages inside one engine session:
+
+1. the input facts go in; the rules derive what TMS offers, what each
+   endpoint profile accepts, and the *possible* outcomes of managing it (one
+   outcome per way the unknown facts could turn out);
+2. when no rule is left to fire, each profile's verdict is read off its
+   possible outcomes (all fail: affected; all succeed: not affected; both:
+   undetermined; an observed failure wins) and asserted; the rules then
+   conclude causes, plan steps, alternatives and warnings.
+
+Questions come from counterfactuals: a missing fact is asked for only when
+one of its representative answers (``rules/catalog.toml``) changes the
+verdict or the plan. No domain decision is taken in this module.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import attrs
+
+from tmsrules import facts as factmod
+from tmsrules.diagnosis import (
+    Alternative,
+    Cause,
+    Diagnosis,
+    EndpointVerdict,
+    Question,
+    Step,
+    TraceEntry,
+    Warning,
+    worst,
+)
+from tmsrules.engine import Engine, Firing
+from tmsrules.errors import InputError
+from tmsrules.model import Environment
+from tmsrules.rulebase import Rule, RuleBase, load
+
+_PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\.([a-z0-9_]+)\}")
+_GLOBAL = "-"
+
+
+@attrs.frozen
+class Inference:
+    """What one engine session found, before it is turned into a Diagnosis."""
+
+    env: Environment
+    factset: factmod.FactSet
+    firings: tuple[Firing, ...]
+    profile_verdicts: dict[str, str]
+    sql_verdict: str
+
+    def concluded(self, kind: str) -> list[tuple[Firing, dict[str, Any]]]:
+        return [(f, c) for f in self.firings for c in f.conclusions if c["t"] == kind]
+
+    def endpoint_verdicts(self) -> list[str]:
+        return [self.profile_verdicts[cid] for cid, _ in self.factset.endpoint_profiles]
+
+    @property
+    def verdict(self) -> str:
+        return worst(self.endpoint_verdicts() + [self.sql_verdict])
+
+
+def _from_outcomes(results: set[str]) -> str:
+    if results == {"fail"}:
+        return "affected"
+    if results == {"ok"}:
+        return "not-affected"
+    return "undetermined"
+
+
+class Diagnoser:
+    """A knowledge base compiled once, diagnosing any number of environments.
+
+    Thread-safe: the engine serialises its own calls; everything else here
+    is per call.
+    """
+
+    def __init__(self, rules_dir: Path | str | None = None):
+        self.rulebase: RuleBase = load(rules_dir)
+        self.engine = Engine(self.rulebase)
+        self._order = {rule.id: i for i, rule in enumerate(self.rulebase.rules)}
+
+    # ------------------------------------------------------------------ inference
+
+    def infer(self, env: Environment) -> Inference:
+        factset = factmod.build(env, self.rulebase.vocabulary)
+        verdicts: dict[str, str] = {}
+        sql_verdict = ["not-affected"]
+        stage = [0]
+
+        def on_quiet(firings: list[Firing]) -> list[dict[str, Any]]:
+            stage[0] += 1
+            if stage[0] > 1:
+                return []
+            outcomes: dict[str, set[str]] = {}
+            observed: set[str] = set()
+            sql_results: set[str] = set()
+            sql_observed = False
+            for firing in firings:
+                for c in firing.conclusions:
+                    if c["t"] == "outcome":
+                        if c["observed"] == "yes":
+                            observed.add(c["ep"]) if c["result"] == "fail" else None
+                        else:
+                            outcomes.setdefault(c["ep"], set()).add(c["result"])
+                    elif c["t"] == "sql_outcome":
+                        if c["observed"] == "yes":
+                            sql_observed = sql_observed or c["result"] == "fail"
+                        else:
+                            sql_results.add(c["result"])
+            new: list[dict[str, Any]] = []
+            for cid, pid in set(factset.endpoint_profiles):
+                if cid in verdicts:
+                    continue
+                inferred = _from_outcomes(outcomes.get(cid, set()))
+                if inferred == "not-affected" and pid is not None:
+                    planned = _from_outcomes(outcomes.get(pid, set()))
+                    inferred = {"affected": "at-risk", "undetermined": "undetermined"}.get(planned, inferred)
+                value = "affected" if cid in observed else inferred
+                verdicts[cid] = value
+                new.append({"t": "verdict", "id": f"verdict:{cid}", "ep": cid, "value": value, "inferred": inferred})
+            sql_verdict[0] = "affected" if sql_observed else _from_outcomes(sql_results)
+            new.append({"t": "sql_verdict", "id": "sql_verdict", "value": sql_verdict[0]})
+            return new
+
+        firings = self.engine.infer(factset.facts, on_quiet)
+        return Inference(
+            env=env,
+            factset=factset,
+            firings=tuple(firings),
+            profile_verdicts=verdicts,
+            sql_verdict=sql_verdict[0],
+        )
+
+    # ------------------------------------------------------------------ diagnosis
+
+    def diagnose(self, environment: Mapping[str, Any] | Environment, questions: bool = True) -> Diagnosis:
+        env = Environment.from_dict(environment)
+        inference = self.infer(env)
+        asked = self._questions(env, inference) if questions else ()
+        return self._assemble(inference, asked)
+
+    def _names(self, inference: Inference, profiles: Iterable[str]) -> tuple[str, ...]:
+        env = inference.env
+        indexes = {i for p in profiles if p != _GLOBAL for i in inference.factset.members.get(p, ())}
+        return tuple(sorted({env.endpoint_name(i) for i in indexes}))
+
+    def _because(self, firings: Iterable[Firing]) -> tuple[str, ...]:
+        return tuple(sorted({f.rule.id for f in firings}, key=self._order.__getitem__))
+
+    def _sources(self, catalog_sources: Iterable[str], firings: Iterable[Firing]) -> tuple[str, ...]:
+        labels = set(catalog_sources) | {s for f in firings for s in f.rule.sources}
+        order = list(self.rulebase.sources)
+        return tuple(sorted(labels, key=order.index))
+
+    def _context(self, inference: Inference) -> dict[str, dict[str, str]]:
+        env = inference.env
+        t = env.tms
+        sql_version = t.sql.version if t.sql is not None else None
+        context: dict[str, dict[str, str]] = {
+            "env": {
+                "tms_version": str(t.version) if t.version is not None else "unknown",
+                "windows": self.rulebase.windows_names.get(t.windows or "", "this Windows Server"),
+                "sql_version": str(sql_version) if sql_version is not None else "version unknown",
+            },
+            "list": {},
+        }
+        for firing, c in inference.concluded("sql_tls12"):
+            context.setdefault("sql_tls12", {k: str(v) for k, v in c.items() if k != "t"})
+        refusing = {c["ep"] for _, c in inference.concluded("cause") if c["id"] in ("endpoint-refuses-tls10", "upgrade-will-break-https")}
+        context["list"]["refusing"] = ", ".join(self._names(inference, refusing)) or "the endpoints that refuse TLS 1.0"
+        return context
+
+    @staticmethod
+    def _fill(text: str, context: Mapping[str, Mapping[str, str]]) -> str:
+        def sub(match: re.Match) -> str:
+            return context.get(match[1], {}).get(match[2], "(unknown)")
+
+        return _PLACEHOLDER.sub(sub, text)
+
+    def _step(self, step_id: str, firings: Iterable[Firing], context) -> Step:
+        firings = list(firings)
+        entry = self.rulebase.entry("step", step_id)
+        return Step(
+            id=step_id,
+            title=self._fill(entry.title, context),
+            instructions=tuple(self._fill(i, context) for i in entry.instructions),
+            why=self._fill(entry.why, context),
+            sources=self._sources(entry.sources, firings),
+            because=self._because(firings),
+        )
+
+    def _assemble(self, inference: Inference, questions: tuple[Question, ...]) -> Diagnosis:
+        rb = self.rulebase
+        context = self._context(inference)
+
+        def grouped(kind: str) -> dict[str, tuple[list[Firing], set[str]]]:
+            out: dict[str, tuple[list[Firing], set[str]]] = {}
+            for firing, c in inference.concluded(kind):
+                firings, eps = out.setdefault(c["id"], ([], set()))
+                if firing not in firings:
+                    firings.append(firing)
+                if "ep" in c:
+                    eps.add(c["ep"])
+            return out
+
+        def ordered(kind: str, found: Mapping[str, Any]) -> list[str]:
+            return sorted(found, key=lambda i: (rb.entry(kind, i).order, i))
+
+        causes_found = grouped("cause")
+        causes = []
+        for cid in ordered("cause", causes_found):
+            firings, eps = causes_found[cid]
+            entry = rb.entry("cause", cid)
+            causes.append(
+                Cause(
+                    id=cid,
+                    summary=self._fill(entry.title, context),
+                    detail=self._fill(entry.detail, context),
+                    endpoints=self._names(inference, eps),
+                    sources=self._sources(entry.sources, firings),
+                    because=self._because(firings),
+                )
+            )
+
+        steps_found = grouped("step")
+        plan = [self._step(sid, steps_found[sid][0], context) for sid in ordered("step", steps_found)]
+
+        alt_found = grouped("alternative")
+        extra: dict[str, list[tuple[str, Firing]]] = {}
+        for firing, c in inference.concluded("alt_step"):
+            extra.setdefault(c["alt"], []).append((c["step"], firing))
+        alternatives = []
+        for aid in ordered("alternative", alt_found):
+            firings, _ = alt_found[aid]
+            entry = rb.entry("alternative", aid)
+            step_firings: dict[str, list[Firing]] = {s: list(firings) for s in entry.plan}
+            for step_id, firing in extra.get(aid, []):
+                step_firings.setdefault(step_id, []).append(firing)
+            alt_plan = tuple(
+                self._step(s, step_firings[s], context) for s in ordered("step", step_firings)
+            )
+            alternatives.append(
+                Alternative(
+                    id=aid,
+                    title=self._fill(entry.title, context),
+                    why=self._fill(entry.why, context),
+                    plan=alt_plan,
+                    sources=self._sources(entry.sources, firings),
+                    because=self._because(firings),
+                )
+            )
+
+        warn_found = grouped("warning")
+        warnings = []
+        for wid in ordered("warning", warn_found):
+            firings, eps = warn_found[wid]
+            entry = rb.entry("warning", wid)
+            names = self._names(inference, eps)
+            local = {
+                **context,
+                "list": {
+                    **context["list"],
+                    "warned": ", ".join(names) or "the systems managed over Telnet/SNMP",
+                    "unconfirmed": "; ".join(dict.fromkeys(f.rule.text for f in firings)),
+                    "conflicts": "; ".join(dict.fromkeys(f.rule.text for f in firings)),
+                },
+            }
+            warnings.append(
+                Warning(
+                    id=wid,
+                    text=self._fill(entry.title, local),
+                    endpoints=names,
+                    sources=self._sources(entry.sources, firings),
+                    because=self._because(firings),
+                )
+            )
+
+        per_profile_causes: dict[str, set[str]] = {}
+        for cid, (_, eps) in causes_found.items():
+            for ep in eps:
+                per_profile_causes.setdefault(ep, set()).add(cid)
+        endpoints = []
+        for index, (cid, _pid) in enumerate(inference.factset.endpoint_profiles):
+            own = per_profile_causes.get(cid, set())
+            endpoints.append(
+                EndpointVerdict(
+                    name=inference.env.endpoint_name(index),
+                    verdict=inference.profile_verdicts[cid],
+                    causes=tuple(ordered("cause", own)),
+                )
+            )
+
+        return Diagnosis(
+            verdict=inference.verdict,
+            causes=tuple(causes),
+            plan=tuple(plan),
+            alternatives=tuple(alternatives),
+            warnings=tuple(warnings),
+            questions=questions,
+            endpoints=tuple(endpoints),
+            trace=tuple(self._trace(inference)),
+        )
+
+    def _trace(self, inference: Inference) -> list[TraceEntry]:
+        display = inference.factset.display
+        out = []
+        for firing in inference.firings:
+            shown: dict[str, Any] = {}
+            for alias, fact in firing.facts.items():
+                item = {k: v for k, v in fact.items() if not k.endswith("_known")}
+                for field, text in display.get(fact.get("id", ""), {}).items():
+                    if field in item:
+                        item[field] = text
+                if fact.get("t") == "ep":
+                    item["endpoints"] = list(self._names(inference, [fact["id"]]))
+                elif "ep" in fact and fact["ep"] != _GLOBAL:
+                    item["endpoints"] = list(self._names(inference, [fact["ep"]]))
+                shown[alias] = item
+            concluded = "; ".join(
+                f"{c['t']}(" + ", ".join(f"{k}={v}" for k, v in c.items() if k != "t") + ")" for c in firing.conclusions
+            )
+            out.append(TraceEntry(rule=firing.rule.id, facts=shown, concluded=concluded))
+        return out
+
+    # ------------------------------------------------------------------ questions
+
+    def _outcome(self, inference: Inference) -> tuple[str, tuple[str, ...]]:
+        steps = {c["id"] for _, c in inference.concluded("step")}
+        order = {e.id: e.order for e in self.rulebase.entries("step")}
+        return inference.verdict, tuple(sorted(steps, key=order.__getitem__))
+
+    def _questions(self, env: Environment, base: Inference) -> tuple[Question, ...]:
+        base_key = self._outcome(base)
+        base_rules = {f.rule.id for f in base.firings}
+        data = env.to_dict()
+        found: list[tuple[int, int, Question]] = []
+        cache: dict[tuple, tuple[int, frozenset[str]]] = {}
+        for qi, question in enumerate(self.rulebase.questions):
+            for fact, name, index in self._unknown_facts(env, question.fact):
+                if index is not None:
+                    key = (question.fact, base.factset.endpoint_profiles[index])
+                    if key in cache:
+                        changes, because = cache[key]
+                    else:
+                        changes, because = cache[key] = self._try_answers(data, fact, question, base_key, base_rules, env)
+                else:
+                    changes, because = self._try_answers(data, fact, question, base_key, base_rules, env)
+                if changes:
+                    ask = question.ask.replace("{name}", name or "the endpoint")
+                    because_sorted = tuple(sorted(because, key=self._order.__getitem__))
+                    found.append((-changes, qi, Question(fact=fact, ask=ask, choices=question.choices, because=because_sorted)))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return tuple(q for _, _, q in found)
+
+    @staticmethod
+    def _unknown_facts(env: Environment, pattern: str):
+        t = env.tms
+        if pattern.startswith("endpoints[]."):
+            field = pattern.split(".", 1)[1]
+            for i, endpoint in enumerate(env.endpoints):
+                if getattr(endpoint, field) is None:
+                    yield f"endpoints[{i}].{field}", env.endpoint_name(i), i
+            return
+        value = {
+            "tms.version": t.version,
+            "tms.communication_security": t.communication_security,
+            "tms.windows": t.windows,
+            "tms.schannel": t.schannel,
+            # a name without a build ("SQL Server 2012 SP2") may not settle TLS 1.2 support
+            "tms.sql.version": t.sql.version if t.sql and t.sql.version and t.sql.version.build else None,
+            "tms.sql.local": t.sql.local if t.sql else None,
+        }[pattern]
+        if value is None:
+            yield pattern, None, None
+
+    def _try_answers(self, data, fact, question, base_key, base_rules, env) -> tuple[int, frozenset[str]]:
+        assume = {}
+        for path, value in question.assume.items():
+            if _get(data, path) is None:
+                assume[path] = value
+        baseline_key, baseline_rules = base_key, base_rules
+        if assume:
+            assumed = _with(data, assume)
+            inference = self.infer(Environment.from_dict(assumed))
+            baseline_key, baseline_rules = self._outcome(inference), {f.rule.id for f in inference.firings}
+        changes = 0
+        because: set[str] = set()
+        for answer in question.answers:
+            try:
+                candidate = Environment.from_dict(_with(data, {**assume, fact: answer}))
+            except InputError:  # pragma: no cover - the catalog's answers are valid input
+                continue
+            inference = self.infer(candidate)
+            if self._outcome(inference) != baseline_key:
+                changes += 1
+                because |= {f.rule.id for f in inference.firings} ^ baseline_rules
+        return changes, frozenset(because)
+
+
+def _get(data: Mapping[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in re.findall(r"[a-z_]+|\[\d+\]", path):
+        if part.startswith("["):
+            i = int(part[1:-1])
+            node = node[i] if isinstance(node, list) and i < len(node) else None
+        else:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if node is None:
+            return None
+    return node
+
+
+def _with(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``data`` with each dotted path set to its value."""
+    import copy
+
+    out = copy.deepcopy(dict(data))
+    for path, value in changes.items():
+        parts = re.findall(r"[a-z_]+|\[\d+\]", path)
+        node: Any = out
+        for part, nxt in zip(parts, parts[1:]):
+            if part.startswith("["):
+                node = node[int(part[1:-1])]
+            else:
+                node = node.setdefault(part, [] if nxt.startswith("[") else {})
+        node[parts[-1]] = value
+    return out
+
+
+@lru_cache(maxsize=None)
+def default_diagnoser() -> Diagnoser:
+    """The process-wide Diagnoser over the shipped rules, built on first use.
+
+    durable_rules hosts are meant to be created once per process; this is the
+    only process-wide object of tmsrules, and it holds no per-call state.
+    """
+    return Diagnoser()
+
+
+def diagnose(environment: Mapping[str, Any] | Environment, questions: bool = True) -> Diagnosis:
+    """Diagnose one environment (a contract v1 dict or an Environment)."""
+    return default_diagnoser().diagnose(environment, questions=questions)

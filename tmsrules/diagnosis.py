@@ -1,0 +1,185 @@
+"""The output: a Diagnosis (contract v1, "Output"), frozen and typed.
+
+``to_dict()`` gives exactly the contract's JSON object (with a few added
+fields, never renamed ones); ``to_json()`` is deterministic: the same input
+gives byte-identical output.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+
+CONTRACT_VERSION = 1
+VERDICTS = ("affected", "at-risk", "undetermined", "not-affected")  # precedence order
+
+
+def worst(verdicts) -> str:
+    """The overall verdict: affected > at-risk > undetermined > not-affected."""
+    found = set(verdicts)
+    for verdict in VERDICTS:
+        if verdict in found:
+            return verdict
+    return "not-affected"
+
+
+@attrs.frozen
+class Cause:
+    id: str
+    summary: str
+    detail: str
+    endpoints: tuple[str, ...]
+    sources: tuple[str, ...]
+    because: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "summary": self.summary,
+            "detail": self.detail,
+            "endpoints": list(self.endpoints),
+            "sources": list(self.sources),
+            "because": list(self.because),
+        }
+
+
+@attrs.frozen
+class Step:
+    id: str
+    title: str
+    instructions: tuple[str, ...]
+    why: str
+    sources: tuple[str, ...]
+    because: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "instructions": list(self.instructions),
+            "why": self.why,
+            "sources": list(self.sources),
+            "because": list(self.because),
+        }
+
+
+@attrs.frozen
+class Alternative:
+    id: str
+    title: str
+    why: str
+    plan: tuple[Step, ...]
+    sources: tuple[str, ...]
+    because: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "why": self.why,
+            "plan": [s.to_dict() for s in self.plan],
+            "sources": list(self.sources),
+            "because": list(self.because),
+        }
+
+
+@attrs.frozen
+class Warning:
+    id: str
+    text: str
+    endpoints: tuple[str, ...]
+    sources: tuple[str, ...]
+    because: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "endpoints": list(self.endpoints),
+            "sources": list(self.sources),
+            "because": list(self.because),
+        }
+
+
+@attrs.frozen
+class Question:
+    fact: str
+    ask: str
+    choices: tuple[str, ...]
+    #: rules whose firing depends on the answer (why the fact matters)
+    because: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fact": self.fact, "ask": self.ask, "choices": list(self.choices), "because": list(self.because)}
+
+
+@attrs.frozen
+class EndpointVerdict:
+    name: str
+    verdict: str
+    causes: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "verdict": self.verdict, "causes": list(self.causes)}
+
+
+@attrs.frozen
+class TraceEntry:
+    rule: str
+    facts: dict[str, Any]
+    concluded: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "facts": self.facts, "concluded": self.concluded}
+
+
+@attrs.frozen
+class Diagnosis:
+    verdict: str
+    causes: tuple[Cause, ...] = ()
+    plan: tuple[Step, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
+    warnings: tuple[Warning, ...] = ()
+    questions: tuple[Question, ...] = ()
+    endpoints: tuple[EndpointVerdict, ...] = ()
+    trace: tuple[TraceEntry, ...] = ()
+
+    @property
+    def cause_ids(self) -> list[str]:
+        return [c.id for c in self.causes]
+
+    @property
+    def step_ids(self) -> list[str]:
+        return [s.id for s in self.plan]
+
+    @property
+    def warning_ids(self) -> list[str]:
+        return [w.id for w in self.warnings]
+
+    @property
+    def question_facts(self) -> list[str]:
+        return [q.fact for q in self.questions]
+
+    def endpoint(self, name: str) -> EndpointVerdict:
+        for e in self.endpoints:
+            if e.name == name:
+                return e
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "contract": CONTRACT_VERSION,
+            "verdict": self.verdict,
+            "causes": [c.to_dict() for c in self.causes],
+            "plan": [s.to_dict() for s in self.plan],
+            "alternatives": [a.to_dict() for a in self.alternatives],
+            "warnings": [w.to_dict() for w in self.warnings],
+            "questions": [q.to_dict() for q in self.questions],
+            "endpoints": [e.to_dict() for e in self.endpoints],
+            "trace": [t.to_dict() for t in self.trace],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)

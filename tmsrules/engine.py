@@ -1,0 +1,154 @@
+"""A safe wrapper around durable_rules.
+
+What we measured on durable-rules 2.0.28 (see DEVELOPERS.md) shapes this:
+
+* It is not thread-safe, and every ``engine.Host()`` starts timer threads that
+  call into the C engine every ~0.2 s. ``_QuietHost`` switches those timers
+  off; one process-wide lock guards every call into the C engine.
+* A ruleset holds at most 1,023 live sessions: each inference uses a fresh
+  session id and deletes its state in ``finally``.
+* Errors raised in durable's own action dispatch are swallowed into the
+  session state. We do not use that dispatch: the loop below takes each
+  activation from the C engine, runs our action, and lets any exception
+  propagate as ``InferenceError`` after abandoning the action.
+* Facts are de-duplicated by content, and rule priority is no plan order: the
+  conclusions are collected here and ordered later, explicitly.
+
+The engine sees only what the compiler and ``tmsrules.facts`` hand it:
+numbers, booleans and enumerated strings.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import uuid
+from typing import Any, Callable, Iterable
+
+import attrs
+from durable import engine as _durable
+
+from tmsrules.compiler import compile_rulebase
+from tmsrules.errors import InferenceError
+from tmsrules.rulebase import Ref, Rule, RuleBase
+
+try:  # the C extension that durable.engine wraps
+    import durable_rules_engine as _dre
+except ImportError:  # pragma: no cover - durable-rules always ships it
+    _dre = _durable.durable_rules_engine
+
+#: One lock for every call into the C engine, whatever Engine instance makes it.
+_ENGINE_LOCK = threading.RLock()
+
+#: A bound on rule firings in one inference: the knowledge base derives facts
+#: from finite sets, so reaching it means a broken rule set, not a big input.
+MAX_FIRINGS = 200_000
+
+
+class _QuietHost(_durable.Host):
+    """A durable Host whose timer threads are never started."""
+
+    def _run(self) -> None:  # noqa: D401 - overrides the timer start-up
+        return None
+
+
+def _never_called(_closure: Any) -> None:  # pragma: no cover - we run our own loop
+    raise InferenceError("durable's own action dispatch must not run")
+
+
+@attrs.frozen
+class Firing:
+    """One rule activation: the rule, the facts it matched, what it concluded."""
+
+    rule: Rule
+    facts: dict[str, dict[str, Any]]
+    conclusions: tuple[dict[str, Any], ...]
+
+
+def _public(fact: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fact.items() if k != "sid"}
+
+
+class Engine:
+    """A compiled knowledge base, ready to infer; safe to share between threads."""
+
+    def __init__(self, rulebase: RuleBase):
+        self.rulebase = rulebase
+        self._rules = {rule.id: rule for rule in rulebase.rules}
+        definition = compile_rulebase(rulebase)
+        self.definition = json.loads(json.dumps(definition))  # a plain-JSON copy, for inspection
+        self._name = f"tmsrules_{uuid.uuid4().hex[:12]}"
+        for rule in definition.values():
+            rule["run"] = _never_called
+        with _ENGINE_LOCK:
+            self._host = _QuietHost()
+            self._host.register_rulesets({self._name: definition})
+            self._handle = self._host.get_ruleset(self._name)._handle
+        self._sids = itertools.count(1)
+
+    # ------------------------------------------------------------------ inference
+
+    def infer(
+        self,
+        facts: Iterable[dict[str, Any]],
+        on_quiet: Callable[[list[Firing]], list[dict[str, Any]]] | None = None,
+    ) -> list[Firing]:
+        """Assert ``facts`` in a fresh session and fire rules until quiet.
+
+        Each time no rule is left to fire, ``on_quiet`` (if given) sees the
+        firings so far and may return more facts to assert; inference ends
+        when it returns none. The session is deleted whatever happens.
+        """
+        firings: list[Firing] = []
+        with _ENGINE_LOCK:
+            sid = str(next(self._sids))
+            try:
+                batch = [dict(f, sid=sid) for f in facts]
+                while batch:
+                    self._assert_and_fire(sid, batch, firings)
+                    batch = [dict(f, sid=sid) for f in on_quiet(firings)] if on_quiet else []
+            except InferenceError:
+                raise
+            except Exception as exc:  # an error in an action or in the C engine
+                raise InferenceError(f"inference failed: {type(exc).__name__}: {exc}") from exc
+            finally:
+                try:
+                    _dre.delete_state(self._handle, sid)
+                except Exception:  # pragma: no cover - nothing left to clean
+                    pass
+        return firings
+
+    def _assert_and_fire(self, sid: str, batch: list[dict[str, Any]], firings: list[Firing]) -> None:
+        result = _dre.assert_facts(self._handle, json.dumps(batch))
+        state = result[1]
+        pending = _dre.start_action_for_state(self._handle, state)
+        message = pending[1] if pending else None
+        while message:
+            if len(firings) >= MAX_FIRINGS:
+                _dre.abandon_action(self._handle, state)
+                raise InferenceError(f"more than {MAX_FIRINGS} rule firings: the rule set does not terminate")
+            try:
+                derived = self._act(json.loads(message), firings)
+                if derived:
+                    _dre.assert_facts(self._handle, json.dumps([dict(f, sid=sid) for f in derived]))
+            except BaseException:
+                _dre.abandon_action(self._handle, state)
+                raise
+            message = _dre.complete_and_start_action(self._handle, state)
+
+    def _act(self, message: dict[str, Any], firings: list[Firing]) -> list[dict[str, Any]]:
+        ((rule_id, matched),) = message.items()
+        rule = self._rules[rule_id]
+        facts = {alias: _public(fact) for alias, fact in matched.items()}
+        out = []
+        for conclusion in rule.conclusions:
+            values = {}
+            for name, value in conclusion.values.items():
+                if isinstance(value, Ref):
+                    value = facts[value.alias][value.field]
+                values[name] = value
+            out.append({"t": conclusion.kind, **values})
+        firings.append(Firing(rule=rule, facts=facts, conclusions=tuple(out)))
+        return out
+

@@ -1,0 +1,194 @@
+"""From a validated Environment to the facts the engine sees.
+
+Only numbers, booleans and enumerated strings go in (see ``compiler``). No
+domain decision is taken here: each input field is translated to its
+vocabulary form, "unknown" where the input says nothing.
+
+Endpoints are grouped into *profiles*: the endpoints that agree on every
+field the rules read share one ``ep`` fact, so a fleet of 10,000 endpoints
+costs the engine as much as its few distinct kinds of endpoint. Profile ids
+follow a canonical order of the profiles, not the input order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from tmsrules.compiler import engine_value
+from tmsrules.model import Endpoint, Environment
+from tmsrules.parse import PROTOCOLS, Software
+from tmsrules.rulebase import Vocabulary
+
+_SIDES = ("client", "server")
+_SP = {0: "rtm", 1: "sp1", 2: "sp2", 3: "sp3"}
+
+
+def _tri(value: bool | None) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
+
+
+def _version(fact: dict[str, Any], field: str, value: Any) -> None:
+    if value is None:
+        fact[field] = 0
+        fact[f"{field}_known"] = False
+    else:
+        fact[field] = engine_value(value)
+        fact[f"{field}_known"] = True
+
+
+@attrs.frozen
+class ProfileKey:
+    variant: str
+    mgmt: str
+    family: str
+    version: Any  # packaging Version or None
+    status: str
+    accepts_tls10: str
+    accepts_modern: str
+
+    def sort_key(self) -> tuple:
+        return (
+            self.variant,
+            self.mgmt,
+            self.family,
+            engine_value(self.version) if self.version is not None else -1,
+            self.status,
+            self.accepts_tls10,
+            self.accepts_modern,
+        )
+
+
+@attrs.frozen
+class FactSet:
+    """The engine facts of one environment and how to read them back."""
+
+    facts: tuple[dict[str, Any], ...]
+    #: endpoint index -> (current profile id, planned profile id or None)
+    endpoint_profiles: tuple[tuple[str, str | None], ...]
+    #: profile id -> endpoint indexes (both variants)
+    members: dict[str, tuple[int, ...]]
+    #: profile id -> its variant ("current" / "planned")
+    variants: dict[str, str]
+    #: fact id -> {field: display text} for version fields, used in traces
+    display: dict[str, dict[str, str]]
+
+
+def status_of(text: str | None, vocabulary: Vocabulary) -> str:
+    if text is None:
+        return "unknown"
+    lowered = text.lower()
+    for needle, status in vocabulary.status_patterns:
+        if needle in lowered:
+            return status
+    return "other"
+
+
+def _profile(endpoint: Endpoint, software: Software | None, variant: str, vocabulary: Vocabulary) -> ProfileKey:
+    accepts_tls10 = accepts_modern = "unknown"
+    if variant == "current" and endpoint.accepts is not None:
+        accepts_tls10 = "yes" if "TLS 1.0" in endpoint.accepts else "no"
+        accepts_modern = "yes" if {"TLS 1.1", "TLS 1.2"} & set(endpoint.accepts) else "no"
+    return ProfileKey(
+        variant=variant,
+        mgmt=endpoint.management or "unknown",
+        family=software.family if software is not None else "unknown",
+        version=software.version if software is not None else None,
+        status=status_of(endpoint.status, vocabulary) if variant == "current" else "unknown",
+        accepts_tls10=accepts_tls10,
+        accepts_modern=accepts_modern,
+    )
+
+
+def build(env: Environment, vocabulary: Vocabulary) -> FactSet:
+    """Translate ``env`` into engine facts (without session ids)."""
+    t = env.tms
+    facts: list[dict[str, Any]] = []
+    display: dict[str, dict[str, str]] = {}
+
+    tms: dict[str, Any] = {
+        "t": "tms",
+        "id": "tms",
+        "security": t.communication_security or "unknown",
+        "windows": t.windows or "unknown",
+        "reboot_pending": _tri(t.reboot_pending),
+        "schannel": "unknown" if t.schannel is None else "known",
+    }
+    _version(tms, "version", t.version)
+    facts.append(tms)
+    display["tms"] = {"version": str(t.version) if t.version is not None else "unknown"}
+
+    for protocol in PROTOCOLS:
+        stated = t.channel(protocol)
+        for side in _SIDES:
+            # tms.schannel absent: no keys are known, so the OS defaults are assumed
+            key = "default" if stated is None else getattr(stated, side)
+            facts.append(
+                {"t": "channel", "id": f"channel:{protocol}:{side}", "protocol": protocol, "side": side, "key": key}
+            )
+
+    sql = t.sql
+    version = sql.version if sql is not None else None
+    sql_fact: dict[str, Any] = {
+        "t": "sql",
+        "id": "sql",
+        "product": version.product if version is not None else "unknown",
+        "sp": "unknown"
+        if version is None or version.service_pack is None
+        else _SP.get(version.service_pack, "sp4"),
+        "local": _tri(sql.local if sql is not None else None),
+    }
+    _version(sql_fact, "build", version.build if version is not None else None)
+    facts.append(sql_fact)
+    display["sql"] = {"build": str(version.build) if version is not None and version.build is not None else "unknown"}
+
+    obs = env.observations
+    facts.append({"t": "obs", "id": "obs", "client_hello": obs.client_hello or "unknown"})
+    for code in sorted(set(obs.sql_event_ids or ())):
+        facts.append({"t": "event", "id": f"event:{code}", "code": code})
+
+    keys: list[tuple[ProfileKey, ProfileKey | None]] = []
+    for endpoint in env.endpoints:
+        current = _profile(endpoint, endpoint.software, "current", vocabulary)
+        planned = (
+            _profile(endpoint, endpoint.planned_software, "planned", vocabulary)
+            if endpoint.planned_software is not None
+            else None
+        )
+        keys.append((current, planned))
+    distinct = {k for pair in keys for k in pair if k is not None}
+    ordered = sorted(distinct, key=ProfileKey.sort_key)
+    ids = {key: f"p{i}" for i, key in enumerate(ordered)}
+    members: dict[str, list[int]] = {ids[k]: [] for k in ordered}
+    endpoint_profiles = []
+    for index, (current, planned) in enumerate(keys):
+        cid = ids[current]
+        pid = ids[planned] if planned is not None else None
+        members[cid].append(index)
+        if pid is not None:
+            members[pid].append(index)
+        endpoint_profiles.append((cid, pid))
+    for key in ordered:
+        pid = ids[key]
+        ep: dict[str, Any] = {
+            "t": "ep",
+            "id": pid,
+            "variant": key.variant,
+            "mgmt": key.mgmt,
+            "family": key.family,
+            "status": key.status,
+            "accepts_tls10": key.accepts_tls10,
+            "accepts_modern": key.accepts_modern,
+        }
+        _version(ep, "version", key.version)
+        facts.append(ep)
+        display[pid] = {"version": str(key.version) if key.version is not None else "unknown"}
+
+    return FactSet(
+        facts=tuple(facts),
+        endpoint_profiles=tuple(endpoint_profiles),
+        members={k: tuple(v) for k, v in members.items()},
+        variants={ids[k]: k.variant for k in ordered},
+        display=display,
+    )
