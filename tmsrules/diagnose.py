@@ -43,6 +43,7 @@ from tmsrules.rulebase import Rule, RuleBase, load
 
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\.([a-z0-9_]+)\}")
 _GLOBAL = "-"
+LANGUAGES = ("en", "pt-BR")
 
 
 @attrs.frozen
@@ -140,7 +141,12 @@ class Diagnoser:
 
     # ------------------------------------------------------------------ diagnosis
 
-    def diagnose(self, environment: Mapping[str, Any] | Environment, questions: bool = True) -> Diagnosis:
+    def diagnose(
+        self, environment: Mapping[str, Any] | Environment, questions: bool = True, lang: str = "en"
+    ) -> Diagnosis:
+        """Diagnose one environment. ``lang`` ("en" or "pt-BR") picks the human texts."""
+        if lang not in LANGUAGES:
+            raise InputError("lang", f"unknown language {lang!r:.20}", ", ".join(LANGUAGES))
         env = Environment.from_dict(environment)
         inference = self.infer(env)
         asked = self._questions(env, inference) if questions else ()
@@ -444,6 +450,8 @@ def default_diagnoser() -> Diagnoser:
     return Diagnoser()
 
 
-def diagnose(environment: Mapping[str, Any] | Environment, questions: bool = True) -> Diagnosis:
+def diagnose(
+    environment: Mapping[str, Any] | Environment, questions: bool = True, lang: str = "en"
+) -> Diagnosis:
     """Diagnose one environment (a contract v1 dict or an Environment)."""
-    return default_diagnoser().diagnose(environment, questions=questions)
+    return default_diagnoser().diagnose(environment, questions=questions, lang=lang)

@@ -1,0 +1,5 @@
+import sys
+
+from tmsrules.cli import main
+
+sys.exit(main())
