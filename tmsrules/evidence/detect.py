@@ -25,9 +25,11 @@ def detect_format(data: bytes, name: str = "") -> str:
     if len(data) > MAX_TEXT_BYTES:
         raise InputError(name, f"file is too big for a text export ({len(data)} bytes; "
                                f"the limit is {MAX_TEXT_BYTES} bytes), and it is not a capture", ACCEPTED)
+    chunk = data[:8192]                     # the first 8 KiB decide
+    if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+        chunk = chunk[:len(chunk) // 2 * 2]   # whole UTF-16 code units: the reader reports a broken tail
     try:
-        head = decode_text(data[:8192] if len(data) > 8192 and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
-                           else data, name)
+        head = decode_text(chunk, name)
     except InputError:
         head = ""
     if "\x00" in head[:4096]:

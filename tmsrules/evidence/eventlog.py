@@ -62,7 +62,7 @@ def _event_id(raw: str, where: str) -> int:
 
 def parse_event_csv(text: str, name: str) -> dict:
     """SQL Server event IDs from an Event Viewer CSV export."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
