@@ -312,6 +312,7 @@ class Diagnoser:
             questions=questions,
             endpoints=tuple(endpoints),
             trace=tuple(self._trace(inference)),
+            explainer=(self, inference),
         )
 
     def _trace(self, inference: Inference) -> list[TraceEntry]:
