@@ -1,0 +1,161 @@
+"""Probe an endpoint live: which TLS versions does it accept?
+
+``probe(host, port=443, timeout=5.0)`` makes one TLS handshake per version,
+TLS 1.0, 1.1, 1.2 and 1.3, each with an ``SSLContext`` pinned to that version
+(minimum = maximum), certificate checks off (endpoints use self-signed
+certificates; only the protocol matters here), and OpenSSL's security level
+lowered to 0 for the probe's own contexts only (``DEFAULT:@SECLEVEL=0``), so
+that TLS 1.0/1.1 and the old ciphers and keys of TC firmware are really
+offered. Nothing else in the process is affected.
+
+Result::
+
+    {"host": "10.0.0.5", "port": 443,
+     "accepts": {"TLS 1.0": False, "TLS 1.1": False, "TLS 1.2": True, "TLS 1.3": None},
+     "refuses_tls10": True}
+
+- ``True``: the handshake at that version completed.
+- ``False``: the endpoint refused it (an alert such as protocol_version, a
+  TCP reset, a close, or no answer to the ClientHello within ``timeout``).
+- ``None``: **not tested**: the local OpenSSL cannot offer that version at
+  all (compiled without it, or forbidden by the system's crypto policy even
+  at security level 0), checked offline before any connection. A ``None`` is
+  never a claim about the endpoint.
+
+``refuses_tls10`` is ``not accepts["TLS 1.0"]``, or ``None`` when TLS 1.0 was
+not tested. ``accepted_versions(result)`` gives the list for the contract's
+``endpoints[].accepts``.
+
+A host that cannot be reached (name not resolved, connection refused,
+network unreachable, TCP connect timeout) raises ``ProbeError`` naming
+``host:port`` and the reason.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import ssl
+
+from tmsrules.errors import InputError, TmsRulesError
+
+VERSIONS = {
+    "TLS 1.0": ssl.TLSVersion.TLSv1,
+    "TLS 1.1": ssl.TLSVersion.TLSv1_1,
+    "TLS 1.2": ssl.TLSVersion.TLSv1_2,
+    "TLS 1.3": ssl.TLSVersion.TLSv1_3,
+}
+_OPENSSL_NAMES = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3"}
+
+
+class ProbeError(TmsRulesError):
+    """The endpoint could not be reached: no TLS answer can be claimed."""
+
+    def __init__(self, host: str, port: int, reason: str):
+        self.host = host
+        self.port = port
+        self.reason = reason
+        super().__init__(f"{format_target(host, port)}: {reason}")
+
+
+def format_target(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _context(version: ssl.TLSVersion, ciphers: str = "DEFAULT:@SECLEVEL=0") -> ssl.SSLContext | None:
+    """A client context pinned to ``version``, or None when the local OpenSSL cannot offer it."""
+    import warnings
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)   # TLS 1.0/1.1 are deprecated: we test them
+            ctx.minimum_version = version
+            ctx.maximum_version = version
+        ctx.set_ciphers(ciphers)
+    except (ValueError, ssl.SSLError):
+        return None
+    # offline check: can this context write a ClientHello at all?
+    conn = ctx.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO())
+    try:
+        conn.do_handshake()
+    except ssl.SSLWantReadError:
+        return ctx                     # the hello is written and it waits for the server: fine
+    except ssl.SSLError:
+        return None
+    return ctx
+
+
+def local_support() -> dict[str, bool]:
+    """Which versions the local OpenSSL can offer (at security level 0)."""
+    return {name: _context(v) is not None for name, v in VERSIONS.items()}
+
+
+def _connect(host: str, port: int, timeout: float) -> socket.socket:
+    try:
+        return socket.create_connection((host, port), timeout=timeout)
+    except socket.gaierror as exc:
+        raise ProbeError(host, port, f"cannot resolve the host name ({exc.strerror or exc})") from None
+    except ConnectionRefusedError:
+        raise ProbeError(host, port, "connection refused (nothing listens on that port)") from None
+    except (socket.timeout, TimeoutError):
+        raise ProbeError(host, port, f"TCP connection timed out after {timeout:g} s") from None
+    except OSError as exc:
+        if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            raise ProbeError(host, port, f"unreachable ({exc.strerror})") from None
+        raise ProbeError(host, port, f"cannot connect ({exc.strerror or exc})") from None
+
+
+def _handshake(host: str, port: int, name: str, ctx: ssl.SSLContext, timeout: float) -> bool:
+    sock = _connect(host, port, timeout)
+    sni = None
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+    except OSError:
+        sni = host                         # a name, not an address literal: send SNI like TMS would
+    try:
+        with ctx.wrap_socket(sock, server_hostname=sni, do_handshake_on_connect=False) as tls:
+            tls.settimeout(timeout)
+            tls.do_handshake()
+            return _OPENSSL_NAMES.get(tls.version() or "") == name
+    except (ssl.SSLError, ConnectionError, socket.timeout, TimeoutError, OSError):
+        return False                       # alert, reset, close or silence: not accepted
+    finally:
+        sock.close()
+
+
+def probe(host: str, port: int = 443, timeout: float = 5.0) -> dict:
+    """Try one handshake per TLS version against ``host:port``; see the module doc for the result."""
+    if not isinstance(host, str) or not host.strip():
+        raise InputError("host", f"{host!r} is not a host name or address", "a host name or IP address")
+    host = host.strip().strip("[]")
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise InputError("port", f"{port!r} is not a TCP port", "an integer 1..65535")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 300:
+        raise InputError("timeout", f"{timeout!r} is not a timeout", "seconds, more than 0 and at most 300")
+    accepts: dict[str, bool | None] = {}
+    for name, version in VERSIONS.items():
+        ctx = _context(version)
+        accepts[name] = None if ctx is None else _handshake(host, port, name, ctx, float(timeout))
+    tls10 = accepts["TLS 1.0"]
+    return {"host": host, "port": port, "accepts": accepts,
+            "refuses_tls10": None if tls10 is None else not tls10}
+
+
+def accepted_versions(result: dict) -> list[str]:
+    """The versions a probe saw accepted, for ``endpoints[].accepts``."""
+    return [name for name in VERSIONS if result["accepts"].get(name) is True]
+
+
+def describe(result: dict) -> str:
+    """One readable line for a probe result."""
+    words = {True: "accepted", False: "refused", None: "not tested (local OpenSSL cannot offer it)"}
+    parts = ", ".join(f"{name} {words[result['accepts'].get(name)]}" for name in VERSIONS)
+    verdict = {
+        True: "refuses TLS 1.0 (like TC >= 7.3.6 / CE >= 8.1.0): TMS offering TLS 1.0 only cannot manage it",
+        False: "accepts TLS 1.0",
+        None: "TLS 1.0 not tested",
+    }[result["refuses_tls10"]]
+    return f"{format_target(result['host'], result['port'])}: {parts}; {verdict}"
