@@ -36,6 +36,7 @@ from tmsrules.diagnosis import (
     Warning,
     worst,
 )
+from tmsrules import i18n
 from tmsrules.engine import Engine, Firing
 from tmsrules.errors import InputError
 from tmsrules.model import Environment
@@ -149,8 +150,8 @@ class Diagnoser:
             raise InputError("lang", f"unknown language {lang!r:.20}", ", ".join(LANGUAGES))
         env = Environment.from_dict(environment)
         inference = self.infer(env)
-        asked = self._questions(env, inference) if questions else ()
-        return self._assemble(inference, asked)
+        asked = self._questions(env, inference, lang=lang) if questions else ()
+        return self._assemble(inference, asked, lang=lang)
 
     def _names(self, inference: Inference, profiles: Iterable[str]) -> tuple[str, ...]:
         env = inference.env
@@ -165,46 +166,62 @@ class Diagnoser:
         order = list(self.rulebase.sources)
         return tuple(sorted(labels, key=order.index))
 
-    def _context(self, inference: Inference) -> dict[str, dict[str, str]]:
+    @staticmethod
+    def _text(entry: Any, key: str, english: Any, lang: str) -> Any:
+        """``entry``'s text ``key`` in ``lang``: its ``pt`` table for pt-BR (English if missing)."""
+        if lang == "pt-BR":
+            translated = entry.pt.get(key)
+            if translated:
+                return tuple(translated) if isinstance(english, tuple) else str(translated).strip()
+        return english
+
+    @staticmethod
+    def _rule_text(rule: Rule, lang: str) -> str:
+        return (rule.pt or rule.text) if lang == "pt-BR" else rule.text
+
+    def _context(self, inference: Inference, lang: str = "en") -> dict[str, dict[str, str]]:
         env = inference.env
         t = env.tms
         sql_version = t.sql.version if t.sql is not None else None
         context: dict[str, dict[str, str]] = {
             "env": {
-                "tms_version": str(t.version) if t.version is not None else "unknown",
-                "windows": self.rulebase.windows_names.get(t.windows or "", "this Windows Server"),
-                "sql_version": str(sql_version) if sql_version is not None else "version unknown",
+                "tms_version": str(t.version) if t.version is not None else i18n.t("tms_version.unknown", lang),
+                "windows": self.rulebase.windows_names.get(t.windows or "", i18n.t("windows.unknown", lang)),
+                "sql_version": str(sql_version) if sql_version is not None else i18n.t("sql_version.unknown", lang),
             },
             "list": {},
         }
         for firing, c in inference.concluded("sql_tls12"):
-            context.setdefault("sql_tls12", {k: str(v) for k, v in c.items() if k != "t"})
+            context.setdefault("sql_tls12", {k: i18n.derived_text(str(v), lang) for k, v in c.items() if k != "t"})
         refusing = {c["ep"] for _, c in inference.concluded("cause") if c["id"] in ("endpoint-refuses-tls10", "upgrade-will-break-https")}
-        context["list"]["refusing"] = ", ".join(self._names(inference, refusing)) or "the endpoints that refuse TLS 1.0"
+        context["list"]["refusing"] = ", ".join(self._names(inference, refusing)) or i18n.t("list.refusing", lang)
+        context["-"] = {"unknown": i18n.t("placeholder.unknown", lang)}
         return context
 
     @staticmethod
     def _fill(text: str, context: Mapping[str, Mapping[str, str]]) -> str:
+        unknown = context.get("-", {}).get("unknown", "(unknown)")
+
         def sub(match: re.Match) -> str:
-            return context.get(match[1], {}).get(match[2], "(unknown)")
+            return context.get(match[1], {}).get(match[2], unknown)
 
         return _PLACEHOLDER.sub(sub, text)
 
-    def _step(self, step_id: str, firings: Iterable[Firing], context) -> Step:
+    def _step(self, step_id: str, firings: Iterable[Firing], context, lang: str = "en") -> Step:
         firings = list(firings)
         entry = self.rulebase.entry("step", step_id)
         return Step(
             id=step_id,
-            title=self._fill(entry.title, context),
-            instructions=tuple(self._fill(i, context) for i in entry.instructions),
-            why=self._fill(entry.why, context),
+            title=self._fill(self._text(entry, "title", entry.title, lang), context),
+            instructions=tuple(self._fill(i, context) for i in self._text(entry, "instructions", entry.instructions, lang)),
+            why=self._fill(self._text(entry, "why", entry.why, lang), context),
             sources=self._sources(entry.sources, firings),
             because=self._because(firings),
         )
 
-    def _assemble(self, inference: Inference, questions: tuple[Question, ...]) -> Diagnosis:
+    def _assemble(self, inference: Inference, questions: tuple[Question, ...], lang: str = "en") -> Diagnosis:
         rb = self.rulebase
-        context = self._context(inference)
+        context = self._context(inference, lang)
 
         def grouped(kind: str) -> dict[str, tuple[list[Firing], set[str]]]:
             out: dict[str, tuple[list[Firing], set[str]]] = {}
@@ -227,8 +244,8 @@ class Diagnoser:
             causes.append(
                 Cause(
                     id=cid,
-                    summary=self._fill(entry.title, context),
-                    detail=self._fill(entry.detail, context),
+                    summary=self._fill(self._text(entry, "summary", entry.title, lang), context),
+                    detail=self._fill(self._text(entry, "detail", entry.detail, lang), context),
                     endpoints=self._names(inference, eps),
                     sources=self._sources(entry.sources, firings),
                     because=self._because(firings),
@@ -236,7 +253,7 @@ class Diagnoser:
             )
 
         steps_found = grouped("step")
-        plan = [self._step(sid, steps_found[sid][0], context) for sid in ordered("step", steps_found)]
+        plan = [self._step(sid, steps_found[sid][0], context, lang) for sid in ordered("step", steps_found)]
 
         alt_found = grouped("alternative")
         extra: dict[str, list[tuple[str, Firing]]] = {}
@@ -250,13 +267,13 @@ class Diagnoser:
             for step_id, firing in extra.get(aid, []):
                 step_firings.setdefault(step_id, []).append(firing)
             alt_plan = tuple(
-                self._step(s, step_firings[s], context) for s in ordered("step", step_firings)
+                self._step(s, step_firings[s], context, lang) for s in ordered("step", step_firings)
             )
             alternatives.append(
                 Alternative(
                     id=aid,
-                    title=self._fill(entry.title, context),
-                    why=self._fill(entry.why, context),
+                    title=self._fill(self._text(entry, "title", entry.title, lang), context),
+                    why=self._fill(self._text(entry, "why", entry.why, lang), context),
                     plan=alt_plan,
                     sources=self._sources(entry.sources, firings),
                     because=self._because(firings),
@@ -273,15 +290,15 @@ class Diagnoser:
                 **context,
                 "list": {
                     **context["list"],
-                    "warned": ", ".join(names) or "the systems managed over Telnet/SNMP",
-                    "unconfirmed": "; ".join(dict.fromkeys(f.rule.text for f in firings)),
-                    "conflicts": "; ".join(dict.fromkeys(f.rule.text for f in firings)),
+                    "warned": ", ".join(names) or i18n.t("list.warned", lang),
+                    "unconfirmed": "; ".join(dict.fromkeys(self._rule_text(f.rule, lang) for f in firings)),
+                    "conflicts": "; ".join(dict.fromkeys(self._rule_text(f.rule, lang) for f in firings)),
                 },
             }
             warnings.append(
                 Warning(
                     id=wid,
-                    text=self._fill(entry.title, local),
+                    text=self._fill(self._text(entry, "text", entry.title, lang), local),
                     endpoints=names,
                     sources=self._sources(entry.sources, firings),
                     because=self._because(firings),
@@ -343,7 +360,7 @@ class Diagnoser:
         order = {e.id: e.order for e in self.rulebase.entries("step")}
         return inference.verdict, tuple(sorted(steps, key=order.__getitem__))
 
-    def _questions(self, env: Environment, base: Inference) -> tuple[Question, ...]:
+    def _questions(self, env: Environment, base: Inference, lang: str = "en") -> tuple[Question, ...]:
         base_key = self._outcome(base)
         base_rules = {f.rule.id for f in base.firings}
         data = env.to_dict()
@@ -360,9 +377,11 @@ class Diagnoser:
                 else:
                     changes, because = self._try_answers(data, fact, question, base_key, base_rules, env)
                 if changes:
-                    ask = question.ask.replace("{name}", name or "the endpoint")
+                    ask = self._text(question, "ask", question.ask, lang)
+                    ask = ask.replace("{name}", name or i18n.t("question.name", lang))
+                    choices = self._text(question, "choices", question.choices, lang)
                     because_sorted = tuple(sorted(because, key=self._order.__getitem__))
-                    found.append((-changes, qi, Question(fact=fact, ask=ask, choices=question.choices, because=because_sorted)))
+                    found.append((-changes, qi, Question(fact=fact, ask=ask, choices=choices, because=because_sorted)))
         found.sort(key=lambda item: (item[0], item[1]))
         return tuple(q for _, _, q in found)
 
