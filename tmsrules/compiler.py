@@ -27,15 +27,25 @@ def engine_value(value: Any) -> Any:
     return value
 
 
+#: durable_rules identifies a fact by its ``id`` property and drops a second
+#: fact with the same id as already seen. The engine owns that property (see
+#: ``engine``); a vocabulary field called ``id`` travels as ``ident``.
+IDENT = "ident"
+
+
+def engine_field(field: str) -> str:
+    return IDENT if field == "id" else field
+
+
 def _condition(c: Condition) -> list[dict[str, Any]]:
-    field = c.left.field
+    field = engine_field(c.left.field)
     if c.op == "known":
         return [{f"{field}_known": True}]
     if c.op == "unknown":
         return [{f"{field}_known": False}]
     guard = [{f"{field}_known": True}] if c.type.name == "version" else []
     if isinstance(c.right, Ref):
-        other = c.right.field
+        other = engine_field(c.right.field)
         ref = {c.right.alias: other}
         return guard + [{field: ref}]
     if c.op == "==":

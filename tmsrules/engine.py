@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable
 import attrs
 from durable import engine as _durable
 
-from tmsrules.compiler import compile_rulebase
+from tmsrules.compiler import IDENT, compile_rulebase
 from tmsrules.errors import InferenceError
 from tmsrules.rulebase import Ref, Rule, RuleBase
 
@@ -67,7 +67,22 @@ class Firing:
 
 
 def _public(fact: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in fact.items() if k != "sid"}
+    """An engine fact back in vocabulary form."""
+    out = {k: v for k, v in fact.items() if k not in ("sid", "id")}
+    if IDENT in out:
+        out["id"] = out.pop(IDENT)
+    return out
+
+
+def _engine_fact(fact: dict[str, Any], sid: str) -> dict[str, Any]:
+    """A vocabulary fact in engine form: its identity is the session id plus
+    its whole content, so equal facts collapse and different ones never do."""
+    out = {k: v for k, v in fact.items() if k != "id"}
+    if "id" in fact:
+        out[IDENT] = fact["id"]
+    out["id"] = sid + "|" + json.dumps(fact, sort_keys=True, separators=(",", ":"))
+    out["sid"] = sid
+    return out
 
 
 class Engine:
@@ -104,10 +119,10 @@ class Engine:
         with _ENGINE_LOCK:
             sid = str(next(self._sids))
             try:
-                batch = [dict(f, sid=sid) for f in facts]
+                batch = [_engine_fact(f, sid) for f in facts]
                 while batch:
                     self._assert_and_fire(sid, batch, firings)
-                    batch = [dict(f, sid=sid) for f in on_quiet(firings)] if on_quiet else []
+                    batch = [_engine_fact(f, sid) for f in on_quiet(firings)] if on_quiet else []
             except InferenceError:
                 raise
             except Exception as exc:  # an error in an action or in the C engine
@@ -121,9 +136,19 @@ class Engine:
 
     def _assert_and_fire(self, sid: str, batch: list[dict[str, Any]], firings: list[Firing]) -> None:
         result = _dre.assert_facts(self._handle, json.dumps(batch))
+        pending = _dre.start_action_for_state(self._handle, result[1])
         state = result[1]
-        pending = _dre.start_action_for_state(self._handle, state)
-        message = pending[1] if pending else None
+        while True:
+            if pending:
+                self._drain(sid, state, pending[1], firings)
+            # Activations the C engine did not hand out for this state (it leaves
+            # some to durable's timer-driven dispatch, which we switched off).
+            more = _dre.start_action(self._handle)
+            if not more:
+                return
+            state, pending = more[2], (more[0], more[1])
+
+    def _drain(self, sid: str, state: Any, message: str | None, firings: list[Firing]) -> None:
         while message:
             if len(firings) >= MAX_FIRINGS:
                 _dre.abandon_action(self._handle, state)
@@ -131,7 +156,7 @@ class Engine:
             try:
                 derived = self._act(json.loads(message), firings)
                 if derived:
-                    _dre.assert_facts(self._handle, json.dumps([dict(f, sid=sid) for f in derived]))
+                    _dre.assert_facts(self._handle, json.dumps([_engine_fact(f, sid) for f in derived]))
             except BaseException:
                 _dre.abandon_action(self._handle, state)
                 raise
