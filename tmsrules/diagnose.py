@@ -117,7 +117,7 @@ class Diagnoser:
                         else:
                             sql_results.add(c["result"])
             new: list[dict[str, Any]] = []
-            for cid, pid in set(factset.endpoint_profiles):
+            for cid, pid in sorted(set(factset.endpoint_profiles), key=str):
                 if cid in verdicts:
                     continue
                 inferred = _from_outcomes(outcomes.get(cid, set()))
@@ -367,7 +367,7 @@ class Diagnoser:
         found: list[tuple[int, int, Question]] = []
         cache: dict[tuple, tuple[int, frozenset[str]]] = {}
         for qi, question in enumerate(self.rulebase.questions):
-            for fact, name, index in self._unknown_facts(env, question.fact):
+            for fact, name, index in self._unknown_facts(env, question.fact, base):
                 if index is not None:
                     key = (question.fact, base.factset.endpoint_profiles[index])
                     if key in cache:
@@ -386,7 +386,7 @@ class Diagnoser:
         return tuple(q for _, _, q in found)
 
     @staticmethod
-    def _unknown_facts(env: Environment, pattern: str):
+    def _unknown_facts(env: Environment, pattern: str, base: Inference):
         t = env.tms
         if pattern.startswith("endpoints[]."):
             field = pattern.split(".", 1)[1]
@@ -399,8 +399,12 @@ class Diagnoser:
             "tms.communication_security": t.communication_security,
             "tms.windows": t.windows,
             "tms.schannel": t.schannel,
-            # a name without a build ("SQL Server 2012 SP2") may not settle TLS 1.2 support
-            "tms.sql.version": t.sql.version if t.sql and t.sql.version and t.sql.version.build else None,
+            # a name without a build ("SQL Server 2012 SP2") is asked again when the
+            # rules could not tell its TLS 1.2 support from it
+            "tms.sql.version": None
+            if t.sql is None or t.sql.version is None
+            or any(c["support"] == "unknown" for _, c in base.concluded("sql_tls12"))
+            else t.sql.version,
             "tms.sql.local": t.sql.local if t.sql else None,
         }[pattern]
         if value is None:

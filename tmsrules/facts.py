@@ -47,6 +47,9 @@ class ProfileKey:
     status: str
     accepts_tls10: str
     accepts_modern: str
+    #: the planned software (family, version key) of a current profile, so that
+    #: endpoints with different plans never share a profile
+    planned: tuple = ()
 
     def sort_key(self) -> tuple:
         return (
@@ -57,6 +60,7 @@ class ProfileKey:
             self.status,
             self.accepts_tls10,
             self.accepts_modern,
+            self.planned,
         )
 
 
@@ -98,6 +102,9 @@ def _profile(endpoint: Endpoint, software: Software | None, variant: str, vocabu
         status=status_of(endpoint.status, vocabulary) if variant == "current" else "unknown",
         accepts_tls10=accepts_tls10,
         accepts_modern=accepts_modern,
+        planned=(endpoint.planned_software.family, engine_value(endpoint.planned_software.version))
+        if variant == "current" and endpoint.planned_software is not None
+        else (),
     )
 
 
