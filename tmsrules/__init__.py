@@ -9,6 +9,7 @@ from tmsrules.diagnose import Diagnoser, diagnose
 from tmsrules.diagnosis import Diagnosis
 from tmsrules.errors import InferenceError, InputError, RuleError, TmsRulesError
 from tmsrules.model import Environment
+from tmsrules.simulate import simulate
 
 __version__ = "0.1.0"
 
@@ -21,4 +22,5 @@ __all__ = [
     "RuleError",
     "TmsRulesError",
     "diagnose",
+    "simulate",
 ]
