@@ -112,3 +112,12 @@ def test_merge_of_nothing():
     assert merge({}) == {}
     assert merge(None, {}) == {}
     assert merge({"tms": {"version": "15.0"}}) == {"tms": {"version": "15.0"}}
+
+
+def test_every_fixture_gives_a_valid_contract_environment():
+    model = pytest.importorskip("tmsrules.model")
+    names = sorted(n for n in os.listdir(FIX) if not n.endswith(".py"))
+    assert len(names) >= 17
+    for name in names:
+        model.Environment.from_dict(read_evidence(fx(name)))
+    model.Environment.from_dict(read_evidence(*(fx(n) for n in names)))
