@@ -384,3 +384,11 @@ def test_mutated_captures_give_a_result_or_input_error(data):
         assert name in str(exc)
     else:
         assert isinstance(result, dict)
+
+
+def test_connection_limit(monkeypatch, tmp_path):
+    import tmsrules.evidence.pcap as pcap_module
+
+    monkeypatch.setattr(pcap_module, "MAX_CONNECTIONS", 3)
+    with pytest.raises(InputError, match=r"site\.pcap:offset \d+: more than 3 TCP connections"):
+        read_evidence(fx("site.pcap"))

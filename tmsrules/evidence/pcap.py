@@ -26,6 +26,8 @@ byte offset of the bad record.
 
 from __future__ import annotations
 
+import io
+import socket
 import struct
 from typing import Iterator
 
@@ -39,6 +41,8 @@ from tmsrules.evidence.common import WIRE_VERSIONS, version_rank
 STREAM_LIMIT = 64 * 1024
 #: A single packet record bigger than this is garbage (tcpdump's maximum snaplen is 262144).
 MAX_RECORD = 256 * 1024
+#: TCP connections tracked in one capture; more is refused (filter the capture to the TMS traffic).
+MAX_CONNECTIONS = 100_000
 
 PCAP_MAGICS = {
     b"\xa1\xb2\xc3\xd4", b"\xd4\xc3\xb2\xa1",  # microseconds, big / little endian
@@ -228,8 +232,6 @@ def _bad(name: str, offset: int, message: str) -> InputError:
 
 def _pcap_packets(data: bytes, name: str) -> Iterator[tuple[int, int, bytes]]:
     """``(linktype, offset, frame)`` of each record of a classic pcap file."""
-    import io
-
     if len(data) < 24:
         raise _bad(name, 0, f"truncated pcap file header ({len(data)} of 24 bytes)")
     try:
@@ -352,8 +354,6 @@ def _raw_ip(buf: bytes):
 
 
 def _addr(ip, raw: bytes, port: int) -> str:
-    import socket
-
     if isinstance(ip, dpkt.ip6.IP6):
         return f"[{socket.inet_ntop(socket.AF_INET6, raw)}]:{port}"
     return f"{socket.inet_ntop(socket.AF_INET, raw)}:{port}"
@@ -454,6 +454,9 @@ def read_capture(data: bytes, name: str) -> dict:
         if syn and not ack and conn is not None and conn.client_isn is not None and conn.client_isn != tcp.seq:
             conn = None                             # the 4-tuple is reused by a new connection
         if conn is None:
+            if len(order) >= MAX_CONNECTIONS:
+                raise InputError(f"{name}:offset {offset}", f"more than {MAX_CONNECTIONS} TCP connections",
+                                 "a capture filtered to the TMS server's HTTPS traffic (e.g. tcp port 443)")
             conn = _Conn(src, dst)
             conns[key] = conn
             order.append(conn)
