@@ -39,6 +39,12 @@ EXTRA += [
     {"tms": {**T15, "communication_security": "medium-high"}, "endpoints": [{"name": "a", "software": "TC7.3.3", "management": "https", "status": "No HTTPS response"}]},
     {"tms": {**T15, "windows": None, "communication_security": "medium-high", "schannel": {"TLS 1.2": {"client": "disabled"}}}, "endpoints": [{"name": "a", "software": "TC7.3.3", "management": "https"}]},
 ]
+EXTRA += [
+    {"tms": {**T15, "communication_security": "medium", "schannel": {}}, "endpoints": [
+        {"name": "a", "software": "RoomOS 11.5.2.4", "management": "https", "accepts": ["TLS 1.0", "TLS 1.2"]},
+        {"name": "b", "software": "ce8.0.1", "management": "https", "accepts": ["TLS 1.2"]}],
+     "observations": {"sql_event_ids": [26011]}},
+]
 SQL_BUILDS = ["10.0.6547.0", "10.0.6000.29", "10.50.6542.0", "10.50.6000.34", "SQL Server 2008 R2 SP3",
               "SQL Server 2008 R2 SP1", "SQL Server 2005", "11.0.3000.0", "11.0.5058.0", "11.0.5352.0",
               "11.0.5532.0", "11.0.5644.2", "11.0.6020.0", "11.0.6216.27", "11.0.7001.0", "SQL Server 2012 SP4",
