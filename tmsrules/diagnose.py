@@ -420,7 +420,8 @@ class Diagnoser:
             assumed = _with(data, assume)
             inference = self.infer(Environment.from_dict(assumed))
             baseline_key, baseline_rules = self._outcome(inference), {f.rule.id for f in inference.firings}
-        changes = 0
+        outcomes = set()
+        changed = False
         because: set[str] = set()
         for answer in question.answers:
             try:
@@ -428,10 +429,13 @@ class Diagnoser:
             except InputError:  # pragma: no cover - the catalog's answers are valid input
                 continue
             inference = self.infer(candidate)
-            if self._outcome(inference) != baseline_key:
-                changes += 1
+            outcome = self._outcome(inference)
+            outcomes.add(outcome)
+            if outcome != baseline_key:
+                changed = True
                 because |= {f.rule.id for f in inference.firings} ^ baseline_rules
-        return changes, frozenset(because)
+        # decisiveness: how many different verdict/plan outcomes the answers lead to
+        return (len(outcomes) if changed else 0), frozenset(because)
 
 
 def _get(data: Mapping[str, Any], path: str) -> Any:
