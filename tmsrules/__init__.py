@@ -5,6 +5,8 @@
     d.verdict, d.causes, d.plan, d.to_dict(), d.to_json()
 """
 
+from tmsrules.batch import diagnose_many
+from tmsrules.consult import Consultation
 from tmsrules.diagnose import Diagnoser, diagnose
 from tmsrules.diagnosis import Diagnosis
 from tmsrules.errors import InferenceError, InputError, RuleError, TmsRulesError
@@ -14,6 +16,7 @@ from tmsrules.simulate import simulate
 __version__ = "0.1.0"
 
 __all__ = [
+    "Consultation",
     "Diagnoser",
     "Diagnosis",
     "Environment",
@@ -22,5 +25,6 @@ __all__ = [
     "RuleError",
     "TmsRulesError",
     "diagnose",
+    "diagnose_many",
     "simulate",
 ]
