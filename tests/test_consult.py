@@ -1,0 +1,319 @@
+"""Consultation: the next most decisive question, answers validated, truthful
+answers end where the full facts do; and a real terminal session of
+``tmsrules consult`` driven through a pseudo-terminal."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import tmsrules
+from tmsrules import Consultation
+from tmsrules.consult import get_path, parse_schannel_text
+
+try:  # collected as rootdir-relative modules, or as the ``tests`` package
+    import strategies as sts
+except ImportError:  # pragma: no cover
+    from tests import strategies as sts  # type: ignore[no-redef]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: the contract's question facts: what a consultation may ask
+ASKABLE_TMS = ("version", "communication_security", "windows", "schannel")
+ASKABLE_SQL = ("version", "local")
+ASKABLE_EP = ("software", "management")
+
+SEED = {
+    "tms": {
+        "version": "15.2.1",
+        "communication_security": "medium",
+        "windows": "Windows Server 2012 R2",
+        "schannel": {"TLS 1.0": {"client": "default", "server": "disabled"}},
+        "reboot_pending": False,
+        "sql": {"version": "11.0.5058.0", "local": True},
+    },
+    "endpoints": [
+        {"name": "Boardroom", "software": "ce9.15.3.17", "management": "https"},
+        {"name": "Lobby", "software": "TC7.3.3", "management": "https"},
+    ],
+}
+
+COMPLETE = [
+    SEED,
+    {
+        "tms": {"version": "14.6.2", "communication_security": "medium", "windows": "2008 R2", "schannel": {},
+                "reboot_pending": False, "sql": {"version": "10.50.6000.34", "local": True}},
+        "endpoints": [{"name": "A", "software": "TC7.3.6", "management": "https"}],
+    },
+    {
+        "tms": {"version": "15.13", "communication_security": "high", "windows": "2016", "schannel": {},
+                "reboot_pending": False, "sql": {"version": "13.0.5026.0", "local": False}},
+        "endpoints": [{"name": "HDX", "software": "Release - 3.1.10-51067", "management": "telnet"},
+                      {"name": "Room", "software": "RoomOS 11.5.2.4", "management": "https"}],
+    },
+    {
+        "tms": {"version": "15.2", "communication_security": "medium-high", "windows": "2008 R2",
+                "schannel": {"TLS 1.1": {"client": "disabled", "server": "disabled"},
+                             "TLS 1.2": {"client": "disabled", "server": "disabled"}},
+                "reboot_pending": False, "sql": {"version": "11.0.7001.0", "local": True}},
+        "endpoints": [{"name": "X", "software": "ce9.1", "management": "https"}],
+    },
+    {
+        "tms": {"version": "15.2", "communication_security": "medium", "windows": "2012 R2", "schannel": {},
+                "reboot_pending": False, "sql": {"version": "12.0.2000.8", "local": True}},
+        "endpoints": [{"name": "R", "software": "TC7.3.3", "management": "https", "planned_software": "ce9.15.3.17"}],
+    },
+]
+
+
+def strip_askable(full: dict) -> dict:
+    """``full`` without any fact a consultation may ask for (names, statuses, plans stay)."""
+    out = copy.deepcopy(full)
+    tms = out.get("tms", {})
+    for key in ASKABLE_TMS:
+        tms.pop(key, None)
+    for key in ASKABLE_SQL:
+        (tms.get("sql") or {}).pop(key, None)
+    for ep in out.get("endpoints", []):
+        for key in ASKABLE_EP:
+            ep.pop(key, None)
+    return out
+
+
+def consult_truthfully(full: dict, initial: dict, lang: str = "en", limit: int = 60):
+    c = Consultation(initial, lang=lang)
+    asked = []
+    while (q := c.next_question()) is not None:
+        assert q["fact"] not in asked, f"asked twice: {q['fact']}"
+        asked.append(q["fact"])
+        assert len(asked) <= limit
+        c.answer(q["fact"], get_path(full, q["fact"]))
+    return c, asked
+
+
+def outcome(d):
+    return d.verdict, d.cause_ids, d.step_ids
+
+
+@pytest.mark.parametrize("full", COMPLETE)
+def test_truthful_consultation_from_names_ends_like_the_full_facts(full):
+    c, asked = consult_truthfully(full, strip_askable(full))
+    assert outcome(c.diagnosis()) == outcome(tmsrules.diagnose(full)), asked
+    assert c.asked == asked
+
+
+@pytest.mark.parametrize("full", COMPLETE)
+def test_truthful_consultation_from_partial_facts(full):
+    initial = copy.deepcopy(full)
+    initial["tms"].pop("version")
+    initial["tms"].pop("schannel")
+    initial["endpoints"][0].pop("software")
+    c, asked = consult_truthfully(full, initial)
+    assert outcome(c.diagnosis()) == outcome(tmsrules.diagnose(full)), asked
+    assert set(asked) <= {"tms.version", "tms.schannel", "endpoints[0].software"}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(sts.complete_environments(max_endpoints=2))
+def test_truthful_consultation_property(drawn):
+    full, _truth = drawn
+    c, asked = consult_truthfully(full, strip_askable(full))
+    assert outcome(c.diagnosis()) == outcome(tmsrules.diagnose(full)), (full, asked)
+
+
+def test_question_shape_and_why():
+    c = Consultation({"tms": {"version": "15.2.1"}, "endpoints": [{"name": "Boardroom", "software": "ce9.15.3.17", "management": "https"}]})
+    q = c.next_question()
+    assert set(q) >= {"fact", "ask", "choices", "why"}
+    assert q["fact"] == "tms.communication_security"
+    assert q["choices"] == ["low", "medium", "medium-high", "high"]
+    assert q["why"] and all(set(w) == {"rule", "text"} and w["text"] for w in q["why"])
+    assert [w["rule"] for w in q["why"]] == q["because"]
+    # asking again without an answer gives the same question; the diagnosis is at hand any time
+    assert c.next_question()["fact"] == q["fact"]
+    assert c.diagnosis().verdict == "undetermined"
+
+
+def test_complete_facts_ask_nothing():
+    c = Consultation(SEED)
+    assert c.next_question() is None
+    assert c.done
+    assert outcome(c.diagnosis()) == outcome(tmsrules.diagnose(SEED))
+
+
+def test_unknown_answer_moves_on_and_is_never_asked_again():
+    c = Consultation({"endpoints": [{"name": "Boardroom", "software": "ce9.15.3.17", "management": "https"}]})
+    seen = []
+    while (q := c.next_question()) is not None:
+        assert q["fact"] not in seen
+        seen.append(q["fact"])
+        c.answer(q["fact"], None)
+    assert seen, "something was worth asking"
+    assert c.diagnosis().verdict in ("affected", "undetermined")
+    assert all(c.answers[f] is None for f in seen)
+
+
+def test_answers_are_validated_with_the_field_path():
+    c = Consultation({"endpoints": [{"name": "Boardroom"}]})
+    with pytest.raises(tmsrules.InputError) as err:
+        c.answer("endpoints[0].software", "banana")
+    assert "endpoints[0].software" in str(err.value)
+    with pytest.raises(tmsrules.InputError) as err:
+        c.answer("tms.communication_security", "extreme")
+    assert "tms.communication_security" in str(err.value)
+    with pytest.raises(tmsrules.InputError):
+        c.answer("tms.colour", "blue")
+    with pytest.raises(tmsrules.InputError):
+        c.answer("endpoints[3].software", "ce9.1")
+    with pytest.raises(tmsrules.InputError):
+        c.answer("not a path", 1)
+    # a rejected answer leaves the consultation as it was
+    assert c.environment == {"endpoints": [{"name": "Boardroom"}]}
+    with pytest.raises(tmsrules.InputError):
+        Consultation({"tms": {"version": "x"}})
+    with pytest.raises(tmsrules.InputError):
+        Consultation(lang="fr")
+
+
+def test_answers_as_people_give_them():
+    c = Consultation({"endpoints": [{"name": "B"}]}, lang="pt-BR")
+    c.answer("tms.sql.local", "sim")
+    c.answer("tms.schannel", "TLS 1.0 client=disabled server=disabled; TLS 1.2 client=enabled server=enabled")
+    env = c.environment
+    assert env["tms"]["sql"]["local"] is True
+    assert env["tms"]["schannel"] == {
+        "TLS 1.0": {"client": "disabled", "server": "disabled"},
+        "TLS 1.2": {"client": "enabled", "server": "enabled"},
+    }
+    assert parse_schannel_text("none") == {}
+    assert parse_schannel_text('{"TLS 1.2": {"client": "enabled"}}') == {"TLS 1.2": {"client": "enabled"}}
+    idx = c.add_endpoint("Lobby", management="https")
+    assert idx == 1 and c.environment["endpoints"][1] == {"name": "Lobby", "management": "https"}
+    with pytest.raises(tmsrules.InputError):
+        c.add_endpoint("Lobby")  # duplicate name
+
+
+def test_portuguese_questions():
+    c = Consultation({"tms": {"version": "15.2.1"}, "endpoints": [{"name": "B", "software": "ce9.1", "management": "https"}]}, lang="pt-BR")
+    q = c.next_question()
+    assert q["fact"] == "tms.communication_security"
+    assert q["ask"] != Consultation(c.environment).next_question()["ask"]
+
+
+# --------------------------------------------------------------------------- a real terminal
+
+
+class Terminal:
+    """``tmsrules consult`` on a pseudo-terminal, driven like a person would."""
+
+    def __init__(self, *args: str):
+        self.master, slave = pty.openpty()
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", COLUMNS="100")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tmsrules", "consult", *args],
+            stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env=env, close_fds=True,
+        )
+        os.close(slave)
+        self.buffer = ""
+
+    def expect(self, pattern: str, timeout: float = 60.0) -> re.Match:
+        deadline = time.monotonic() + timeout
+        regex = re.compile(pattern)
+        while True:
+            m = regex.search(self.buffer)
+            if m:
+                self.buffer = self.buffer[m.end():]
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {pattern!r}; got:\n{self.buffer[-2000:]}")
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.5))
+            if ready:
+                try:
+                    data = os.read(self.master, 65536)
+                except OSError:  # the child closed the terminal
+                    data = b""
+                if not data and self.proc.poll() is not None:
+                    raise AssertionError(f"process ended waiting for {pattern!r}; got:\n{self.buffer[-2000:]}")
+                self.buffer += data.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def send(self, line: str) -> None:
+        os.write(self.master, (line + "\n").encode())
+
+    def close(self) -> int:
+        try:
+            return self.proc.wait(timeout=30)
+        finally:
+            if self.proc.poll() is None:  # pragma: no cover
+                self.proc.kill()
+            os.close(self.master)
+
+
+def test_terminal_session(tmp_path):
+    start = tmp_path / "start.json"
+    start.write_text(json.dumps({"tms": {"version": "15.2.1", "windows": "2012 R2", "schannel": {}},
+                                 "endpoints": [{"name": "Boardroom", "software": "ce9.15.3.17", "management": "https"}]}))
+    term = Terminal(str(start))
+    try:
+        term.expect("Communication Security")
+        term.expect(r"1\. low")
+        term.expect(r"2\. medium\n")
+        term.expect("> ")
+        term.send("why")
+        term.expect("Needed by:")
+        term.expect(r"- cause-tms-security-medium")
+        term.expect("> ")
+        term.send("7")  # not a choice: taken as a value and rejected
+        term.expect("Not accepted: tms.communication_security")
+        term.expect("> ")
+        term.send("2")  # medium
+        m = term.expect(r"\n([^\n]*\?)\n")  # the next question, if any, or the report
+        while "Verdict" not in m.group(0) and "SQL" in m.group(1):
+            term.expect("> ")
+            term.send("")  # I don't know
+            m = term.expect(r"\n([^\n]*\?)\n|Verdict")
+        term.expect("AFFECTED", timeout=60)
+        term.expect("Set Communication Security to Medium-High|Medium-High")
+        assert term.close() == 0
+    finally:
+        if term.proc.poll() is None:  # pragma: no cover
+            term.proc.kill()
+
+
+def test_terminal_session_from_nothing_in_portuguese():
+    term = Terminal("--lang", "pt-BR")
+    try:
+        term.expect("Quais endpoints")
+        term.expect("> ")
+        term.send("Sala")
+        term.expect("Sala")  # the first question names the endpoint
+        term.expect("> ")
+        term.send("porque")
+        term.expect("Necessária para:|Nenhuma regra")
+        term.expect("> ")
+        term.send("sair")
+        term.expect("Consulta encerrada")
+        term.expect("Veredito")
+        assert term.close() == 0
+    finally:
+        if term.proc.poll() is None:  # pragma: no cover
+            term.proc.kill()
+
+
+def test_cli_consult_bad_file_exit_2(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"tms": {"version": "banana"}}')
+    from tmsrules.cli import main
+
+    assert main(["consult", str(bad)]) == 2
