@@ -7,7 +7,6 @@
 
 from tmsrules.batch import diagnose_many
 from tmsrules.consult import Consultation
-from tmsrules.consult import Consultation
 from tmsrules.diagnose import Diagnoser, diagnose
 from tmsrules.diagnosis import Diagnosis
 from tmsrules.errors import InferenceError, InputError, RuleError, TmsRulesError
@@ -17,7 +16,6 @@ from tmsrules.simulate import simulate
 __version__ = "0.1.0"
 
 __all__ = [
-    "Consultation",
     "Consultation",
     "Diagnoser",
     "Diagnosis",
