@@ -46,6 +46,13 @@ _ENGINE_LOCK = threading.RLock()
 MAX_FIRINGS = 200_000
 
 
+#: A rule of our own, outside the knowledge base: it only ever sees the facts
+#: ``Engine._prime`` asserts. Appended last, it never changes the agenda order.
+_PRIME = "__tmsrules_prime__"
+#: State slots primed (live states at once: one per inference, nested ones included).
+_PRIMED_SLOTS = 4
+
+
 class _QuietHost(_durable.Host):
     """A durable Host whose timer threads are never started."""
 
@@ -85,6 +92,40 @@ def _engine_fact(fact: dict[str, Any], sid: str) -> dict[str, Any]:
     return out
 
 
+#: fact content -> (its engine JSON up to the id value, its escaped canonical form).
+#: Facts repeat across inferences (the same channel, tms and conclusion facts), so
+#: the JSON text that ``_engine_fact`` + ``json.dumps`` would give is built once.
+_JSON_CACHE: dict[tuple, tuple[str, str]] = {}
+_JSON_CACHE_MAX = 20_000
+
+
+def _engine_json(facts: Iterable[dict[str, Any]], sid: str) -> str:
+    """``json.dumps([_engine_fact(f, sid) for f in facts])``, faster."""
+    esid = json.dumps(sid)[1:-1]
+    tail = '", "sid": "' + esid + '"}'
+    parts = []
+    for fact in facts:
+        try:
+            # the type too: True == 1 == 1.0 in Python, not in JSON
+            key = tuple([(k, v, v.__class__) for k, v in fact.items()])
+            cached = _JSON_CACHE.get(key)
+        except TypeError:  # an unhashable value: no cache
+            key, cached = None, None
+        if cached is None:
+            body = {k: v for k, v in fact.items() if k != "id"}
+            if "id" in fact:
+                body[IDENT] = fact["id"]
+            head = json.dumps(body)[:-1] + ', "id": "' if body else '{"id": "'
+            canon = json.dumps(json.dumps(fact, sort_keys=True, separators=(",", ":")))[1:-1]
+            cached = (head, canon)
+            if key is not None:
+                if len(_JSON_CACHE) >= _JSON_CACHE_MAX:
+                    _JSON_CACHE.clear()
+                _JSON_CACHE[key] = cached
+        parts.append(cached[0] + esid + "|" + cached[1] + tail)
+    return "[" + ", ".join(parts) + "]"
+
+
 class Engine:
     """A compiled knowledge base, ready to infer; safe to share between threads."""
 
@@ -96,11 +137,33 @@ class Engine:
         self._name = f"tmsrules_{uuid.uuid4().hex[:12]}"
         for rule in definition.values():
             rule["run"] = _never_called
+        definition[_PRIME] = {"all": [{"m": {"t": _PRIME}}], "run": _never_called}
         with _ENGINE_LOCK:
             self._host = _QuietHost()
             self._host.register_rulesets({self._name: definition})
             self._handle = self._host.get_ruleset(self._name)._handle
+            self._prime()
         self._sids = itertools.count(1)
+
+    def _prime(self) -> None:
+        """Make the first state slots safe to delete.
+
+        durable 2.0.28 leaves a new state's action context uninitialised and
+        frees it in ``delete_state``: deleting a state in a never-used slot
+        before any action started there aborts the process
+        (``munmap_chunk(): invalid pointer``), e.g. an inference in which no
+        rule fires. One dispatched action per slot initialises the context,
+        and deleting sets it to NULL for every later state in that slot.
+        """
+        sids = [f"{_PRIME}{i}" for i in range(_PRIMED_SLOTS)]
+        states = [
+            _dre.assert_facts(self._handle, json.dumps([{"t": _PRIME, "id": sid, "sid": sid}]))[1] for sid in sids
+        ]
+        for state in states:
+            if _dre.start_action_for_state(self._handle, state):
+                _dre.complete_and_start_action(self._handle, state)
+        for sid in sids:
+            _dre.delete_state(self._handle, sid)
 
     # ------------------------------------------------------------------ inference
 
@@ -119,10 +182,10 @@ class Engine:
         with _ENGINE_LOCK:
             sid = str(next(self._sids))
             try:
-                batch = [_engine_fact(f, sid) for f in facts]
+                batch = list(facts)
                 while batch:
                     self._assert_and_fire(sid, batch, firings)
-                    batch = [_engine_fact(f, sid) for f in on_quiet(firings)] if on_quiet else []
+                    batch = list(on_quiet(firings)) if on_quiet else []
             except InferenceError:
                 raise
             except Exception as exc:  # an error in an action or in the C engine
@@ -135,7 +198,7 @@ class Engine:
         return firings
 
     def _assert_and_fire(self, sid: str, batch: list[dict[str, Any]], firings: list[Firing]) -> None:
-        result = _dre.assert_facts(self._handle, json.dumps(batch))
+        result = _dre.assert_facts(self._handle, _engine_json(batch, sid))
         pending = _dre.start_action_for_state(self._handle, result[1])
         state = result[1]
         while True:
@@ -156,7 +219,7 @@ class Engine:
             try:
                 derived = self._act(json.loads(message), firings)
                 if derived:
-                    _dre.assert_facts(self._handle, json.dumps([_engine_fact(f, sid) for f in derived]))
+                    _dre.assert_facts(self._handle, _engine_json(derived, sid))
             except BaseException:
                 _dre.abandon_action(self._handle, state)
                 raise
