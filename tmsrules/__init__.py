@@ -12,6 +12,7 @@ from tmsrules.diagnosis import Diagnosis
 from tmsrules.errors import InferenceError, InputError, RuleError, TmsRulesError
 from tmsrules.model import Environment
 from tmsrules.simulate import simulate
+from tmsrules.tools import tool_definitions
 
 __version__ = "0.1.0"
 
@@ -27,4 +28,5 @@ __all__ = [
     "diagnose",
     "diagnose_many",
     "simulate",
+    "tool_definitions",
 ]
