@@ -317,3 +317,46 @@ def test_cli_consult_bad_file_exit_2(tmp_path):
     from tmsrules.cli import main
 
     assert main(["consult", str(bad)]) == 2
+
+
+def test_example_chatbot_runs_in_a_terminal_loop():
+    script = ROOT / "examples" / "chatbot.py"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # one endpoint, then "I don't know" to everything: the bot ends with a verdict
+    run = subprocess.run([sys.executable, str(script)], input="Boardroom\n" + "\n" * 30, text=True,
+                         capture_output=True, timeout=120, env=env, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert "How does TMS talk to Boardroom" in run.stdout
+    assert "Verdict: undetermined." in run.stdout and "Bye!" in run.stdout
+    # answers that settle it, and an explanation afterwards
+    answers = {
+        "How does TMS talk": "https", "Which TMS version": "14.6.2", "Which software version": "ce9.15.3.17",
+        "Communication Security": "medium", "Which Windows": "2012 R2", "Which keys exist": "",
+        "SQL Server build": "", "SQL Server run on": "",
+    }
+    proc = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, env=env, cwd=ROOT, bufsize=1)
+    try:
+        proc.stdin.write("Boardroom\n")
+        proc.stdin.flush()
+        out = []
+        while True:
+            line = proc.stdout.readline()
+            assert line, "".join(out)
+            out.append(line)
+            if line.startswith("Ask 'how"):
+                break
+            for start, reply in answers.items():
+                if start in line:
+                    proc.stdin.write(reply + "\n")
+                    proc.stdin.flush()
+        proc.stdin.write("how tms-below-15\nbye\n")
+        proc.stdin.close()
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:  # pragma: no cover
+            proc.kill()
+    text = "".join(out)
+    assert "Verdict: affected." in text and "Cause:" in text and "1. " in text
+    assert "cause-tms-below-15" in rest and "Bye!" in rest
