@@ -134,7 +134,7 @@ def test_patched_builds_support_tls12_in_the_rules():
                        "schannel": {"TLS 1.0": {"client": "enabled", "server": "disabled"}}, "reboot_pending": False,
                        "sql": {"version": version, "local": True}}}
         before = tmsrules.diagnose(env, questions=False)
-        assert before.verdict == ("undetermined" if named else "affected"), version
+        assert before.verdict in (("undetermined", "affected") if named else ("affected",)), version
         steps = simulate(env, ["patch-sql"] if named else None)
         assert steps[0].step == "patch-sql"
         assert steps[-1].diagnosis.verdict == "not-affected", version

@@ -22,7 +22,9 @@ step), ``refusing-planned`` (the same for the planned firmware); without
 Observations describe the system as it was: once a step changes a fact, the
 captured ClientHello, the SQL events, the handshakes and the endpoint
 statuses are dropped, and so is the live probe (``accepts``) of an endpoint
-whose firmware changed. The simulation then diagnoses the facts alone.
+whose firmware a step installs (the same release installed again included:
+its defaults replace whatever the probe saw). The simulation then diagnoses
+the facts alone.
 
 ``tmsrules.simulate(environment, plan=None)`` returns one ``SimStep`` per
 step: the step id, what changed, the environment and the diagnosis after
@@ -236,15 +238,16 @@ def _apply(diagnoser, env: Environment, data: dict[str, Any], effect: Mapping[st
     for index in indexes:
         endpoint = data["endpoints"][index]
         before = endpoint.get(field)
-        if before == value:
+        # installing firmware (even the same release) resets what a live probe saw
+        probe = endpoint.pop("accepts", None) if field == "software" and value is not None else None
+        if before == value and probe is None:
             continue
         if value is None:
             endpoint.pop(field, None)
         else:
             endpoint[field] = value
-        if field == "software":
-            endpoint.pop("accepts", None)  # the probe saw the old firmware
-        changes.append(f"{env.endpoint_name(index)}: {field} {_show(before)} -> {_show(value)}")
+        change = f"{env.endpoint_name(index)}: {field} {_show(before)} -> {_show(value)}"
+        changes.append(change + (" (installed again: the live probe result is dropped)" if before == value else ""))
     return changes
 
 
