@@ -45,6 +45,14 @@ EXTRA += [
         {"name": "b", "software": "ce8.0.1", "management": "https", "accepts": ["TLS 1.2"]}],
      "observations": {"sql_event_ids": [26011]}},
 ]
+EXTRA += [
+    {"tms": {"version": "15.2.1", "communication_security": "medium", "windows": "2012 R2"}, "endpoints": [{"name": "a", "software": "TC7.3.3", "management": "https"}], "observations": {"client_hello": "none"}},
+    {"tms": {"version": "15.2.1", "communication_security": "medium-high", "windows": "2012 R2"}, "endpoints": [{"name": "a", "software": "TC7.3.3", "management": "https"}], "observations": {"client_hello": "none"}},
+    {"tms": {**T15, "communication_security": "medium", "schannel": {}}, "endpoints": [{"name": "a", "software": "TC7.3.3", "management": "https"}], "observations": {"client_hello": "none"}},
+    {"tms": {**T15, "communication_security": "medium-high", "schannel": {}}, "endpoints": [{"name": "a", "software": "TC7.3.3", "management": "https"}], "observations": {"client_hello": "none"}},
+    {"tms": {"sql": {"version": "SQL Server 2008 R2", "local": True}}, "observations": {"sql_event_ids": [26011]}},
+    {"tms": {"sql": {"version": "11.0.5058.0", "local": True}}, "observations": {"sql_event_ids": [17182]}},
+]
 SQL_BUILDS = ["10.0.6547.0", "10.0.6000.29", "10.50.6542.0", "10.50.6000.34", "SQL Server 2008 R2 SP3",
               "SQL Server 2008 R2 SP1", "SQL Server 2005", "11.0.3000.0", "11.0.5058.0", "11.0.5352.0",
               "11.0.5532.0", "11.0.5644.2", "11.0.6020.0", "11.0.6216.27", "11.0.7001.0", "SQL Server 2012 SP4",
