@@ -4,6 +4,9 @@
   show, as JSON (sorted keys, indent 2).
 - ``tmsrules probe HOST[:PORT] [--timeout S] [--json]``: which TLS versions the
   endpoint accepts; one readable line, or the result object with ``--json``.
+- ``tmsrules regfile ENV.json -o fix.reg [--rollback] [--evidence FILE...]
+  [--alternative ID]``: the registry changes of the plan (or of an
+  alternative) as a file regedit imports, or the file that undoes them.
 
 Exit codes: 0 done, 2 bad input (``tmsrules: <message>`` on stderr), 3 the
 probed host could not be reached (unreachable, refused, timed out).
@@ -100,4 +103,109 @@ def probe_handler(args) -> int:
         sys.stdout.write(json.dumps(result, sort_keys=True, indent=2) + "\n")
     else:
         sys.stdout.write(describe(result) + "\n")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- regfile
+
+#: The effect target of a step that changes SCHANNEL keys (rules/catalog.toml).
+SCHANNEL_EFFECT = "tms.schannel"
+
+
+def registry_changes(step_ids, rulebase=None) -> dict:
+    """``{protocol: {side: state}}`` that the steps set, read from their declared catalog ``effects``.
+
+    Only effects ``{set = "tms.schannel", protocol, side, value}`` count; a
+    later step overrides an earlier one on the same protocol side. Nothing
+    here knows which step touches which key: the catalog says so.
+    """
+    if rulebase is None:
+        from tmsrules import rulebase as _rulebase
+
+        rulebase = _rulebase.load()
+    changes: dict[str, dict[str, str]] = {}
+    for step in step_ids:
+        for effect in rulebase.entry("step", step).effects:
+            if effect.get("set") == SCHANNEL_EFFECT:
+                changes.setdefault(effect["protocol"], {})[effect["side"]] = effect["value"]
+    return changes
+
+
+def read_environment_and_export(env_path: str, evidence: list[str]) -> tuple[dict, dict | None]:
+    """The environment JSON with the evidence merged in, and the ``tms.schannel`` of the
+    registry exports among the evidence files (merged in order; None when there is none)."""
+    from tmsrules.cli import read_json
+    from tmsrules.evidence import merge, read_file
+
+    data = read_json(env_path)
+    exported = None
+    if evidence:
+        partials = []
+        for path in evidence:
+            fmt, partial = read_file(path)
+            partials.append(partial)
+            if fmt == "reg":
+                schannel = partial.get("tms", {}).get("schannel", {})
+                exported = merge({"tms": {"schannel": exported or {}}},
+                                 {"tms": {"schannel": schannel}})["tms"]["schannel"]
+        data = merge(data, *partials)
+    return data, exported
+
+
+def add_regfile_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "regfile",
+        help="write the plan's SCHANNEL registry changes as a .reg file (or its rollback)",
+        description="Diagnose the environment (after merging the evidence files) and write the registry "
+                    "changes of the plan's steps, as the catalog declares them (e.g. enable-tls11-tls12, "
+                    "reenable-tls10-for-sql), to a file regedit imports: UTF-16 LE with BOM, CRLF, "
+                    "'Windows Registry Editor Version 5.00'. With --rollback, write the file that undoes "
+                    "them: back to the state of a registry export among the --evidence files, otherwise "
+                    "removing exactly the values the fix creates. When the plan has no registry step, "
+                    "one line says so on stderr, no file is written (an existing OUT is left untouched) "
+                    "and the exit code is 0. Exit 2 for bad input.",
+    )
+    p.add_argument("file", metavar="ENV", help="environment JSON file (contract v1), or - for stdin")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="the .reg file to write (- writes the bytes to stdout)")
+    p.add_argument("--rollback", action="store_true",
+                   help="write the file that undoes the fix instead of the fix")
+    p.add_argument("--evidence", nargs="+", metavar="EVIDENCE", default=[],
+                   help="captures, registry exports or event logs to merge into the facts first; a registry "
+                        "export is also the state --rollback returns to")
+    p.add_argument("--alternative", metavar="ID",
+                   help="use the steps of this alternative plan (e.g. reenable-tls10-client) instead of the plan")
+    p.set_defaults(func=regfile_handler)
+
+
+def regfile_handler(args) -> int:
+    from tmsrules.diagnose import default_diagnoser
+    from tmsrules.regfile import render_reg, render_rollback
+    from tmsrules.simulate import plan_steps
+
+    data, exported = read_environment_and_export(args.file, args.evidence)
+    diagnoser = default_diagnoser()
+    diagnosis = diagnoser.diagnose(data, questions=False)
+    steps = plan_steps(diagnosis, args.alternative)
+    changes = registry_changes(steps, diagnoser.rulebase)
+    which = f"alternative {args.alternative}" if args.alternative else "plan"
+    if not changes:
+        shown = ", ".join(steps) or "no steps"
+        print(f"tmsrules: the {which} has no registry step ({shown}): no .reg file written", file=sys.stderr)
+        return EXIT_OK
+    body = render_rollback(changes, exported) if args.rollback else render_reg(changes)
+    if args.output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    try:
+        with open(args.output, "wb") as fh:
+            fh.write(body)
+    except OSError as exc:
+        raise InputError(args.output, f"cannot write the file: {exc.strerror or exc}",
+                         "a writable file path") from None
+    kind = "rollback" if args.rollback else "fix"
+    print(f"tmsrules: wrote the {kind} of the {which} ({', '.join(sorted(changes))}) to {args.output}",
+          file=sys.stderr)
     return EXIT_OK
