@@ -212,6 +212,33 @@ class Endpoint:
         )
 
 
+#: What ``observations.handshakes[].offered`` accepts: a capture may show an SSL 3.0 ClientHello.
+ACCEPT_OFFERED = parse._ACCEPT_TLS_OR_NONE + " or 'SSL 3.0' (also 'SSLv3', '0x0300')"
+
+
+def parse_offered(value: Any, path: str) -> str:
+    """``handshakes[].offered``: a TLS version, ``"none"`` (no ClientHello) or ``"SSL 3.0"``.
+
+    Only a handshake may record an SSL 3.0 offer, as the capture shows it;
+    ``observations.client_hello`` (TMS's highest offer) stays "TLS 1.0" ..
+    "TLS 1.3" or "none" (contract v1). No rule reads ``offered``.
+    """
+    try:
+        return parse.parse_tls_version(value, path, allow_none=True)
+    except InputError:
+        if not isinstance(value, str):
+            raise
+        text = value.strip()
+        if text.lower() == "0x0300":
+            return "SSL 3.0"
+        try:
+            if parse.parse_protocol(text, path) == "SSL 3.0":
+                return "SSL 3.0"
+        except InputError:
+            pass
+        raise InputError(path, f"unrecognised version {value!r:.60}", ACCEPT_OFFERED) from None
+
+
 @attrs.frozen
 class Handshake:
     client: str | None = None
@@ -223,7 +250,7 @@ class Handshake:
     def from_dict(cls, data: Any, path: str) -> "Handshake":
         data = _mapping(data, path)
         _check_keys(data, ("client", "server", "offered", "answer"), path)
-        offered = _optional(lambda v, p: parse.parse_tls_version(v, p, allow_none=True), data.get("offered"), f"{path}.offered")
+        offered = _optional(parse_offered, data.get("offered"), f"{path}.offered")
         return cls(
             client=_string(data.get("client"), f"{path}.client"),
             server=_string(data.get("server"), f"{path}.server"),

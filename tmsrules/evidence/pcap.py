@@ -18,6 +18,15 @@ TLS 1.0 disabled sends no ClientHello). When the capture holds such
 connections and no ClientHello at all, ``observations.client_hello`` is
 ``"none"``.
 
+SSL 3.0: a ClientHello whose highest offer is SSL 3.0 is listed under
+``handshakes`` with ``"offered": "SSL 3.0"``, but never becomes
+``observations.client_hello`` (contract v1: "TLS 1.0" .. "TLS 1.3" or
+"none"). TMS offers TLS 1.0 at least, so an SSL 3.0-only hello comes from
+another client (a scanner, an old tool): it says nothing about what TMS
+offers. ``client_hello`` is the highest TLS offer in the capture; with SSL
+3.0 hellos only, it is ``"none"`` when the capture also holds silent HTTPS
+connections, and left out (unknown) otherwise.
+
 Link types: Ethernet, Linux cooked (SLL and SLL2), raw IP (101, 12, 14, 228,
 229), BSD/Npcap loopback (0, 108). IPv4 and IPv6. IP fragments are skipped.
 A truncated or garbage capture raises ``InputError`` naming the file and the
@@ -506,8 +515,13 @@ def read_capture(data: bytes, name: str) -> dict:
     ]
     if not handshakes:
         return {}
-    return {"observations": {"client_hello": _highest(hellos) if hellos else "none",
-                             "handshakes": handshakes}}
+    observations: dict = {"handshakes": handshakes}
+    tls_hellos = [h for h in hellos if h != "SSL 3.0"]     # TMS never offers SSL 3.0: see the module doc
+    if tls_hellos:
+        observations["client_hello"] = _highest(tls_hellos)
+    elif any(h["offered"] == "none" for h in handshakes):
+        observations["client_hello"] = "none"
+    return {"observations": observations}
 
 
 def _answer(conn: _Conn, server: tuple) -> str:
