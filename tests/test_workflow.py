@@ -356,3 +356,8 @@ def test_every_ssl3_capture_is_valid_input(tmp_path, name):
     if name == "ssl3_mixed.pcap":                           # TLS 1.0 seen: Low or Medium
         assert "tms-security-medium" not in ids(d["causes"])  # TC 7.3.3 accepts TLS 1.0: nothing broken
         assert d["verdict"] in ("not-affected", "undetermined")
+
+
+def test_read_evidence_is_public_api():
+    assert "read_evidence" in tmsrules.__all__
+    assert tmsrules.read_evidence(fixture("tc733_medium.pcap"))["observations"]["client_hello"] == "TLS 1.0"

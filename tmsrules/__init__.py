@@ -10,6 +10,7 @@ from tmsrules.consult import Consultation
 from tmsrules.diagnose import Diagnoser, diagnose
 from tmsrules.diagnosis import Diagnosis
 from tmsrules.errors import InferenceError, InputError, RuleError, TmsRulesError
+from tmsrules.evidence import read_evidence
 from tmsrules.model import Environment
 from tmsrules.simulate import simulate
 from tmsrules.tools import tool_definitions
@@ -27,6 +28,7 @@ __all__ = [
     "TmsRulesError",
     "diagnose",
     "diagnose_many",
+    "read_evidence",
     "simulate",
     "tool_definitions",
 ]
