@@ -363,7 +363,7 @@ class Diagnoser:
     def _questions(self, env: Environment, base: Inference, lang: str = "en") -> tuple[Question, ...]:
         base_key = self._outcome(base)
         base_rules = {f.rule.id for f in base.firings}
-        data = env.to_dict()
+        data, representative = _representatives(env.to_dict(), base.factset.endpoint_profiles)
         found: list[tuple[int, int, Question]] = []
         cache: dict[tuple, tuple[int, frozenset[str]]] = {}
         for qi, question in enumerate(self.rulebase.questions):
@@ -373,7 +373,8 @@ class Diagnoser:
                     if key in cache:
                         changes, because = cache[key]
                     else:
-                        changes, because = cache[key] = self._try_answers(data, fact, question, base_key, base_rules, env)
+                        there = f"endpoints[{representative(index)}]" + fact[fact.index("]") + 1 :]
+                        changes, because = cache[key] = self._try_answers(data, there, question, base_key, base_rules, env)
                 else:
                     changes, because = self._try_answers(data, fact, question, base_key, base_rules, env)
                 if changes:
@@ -436,6 +437,38 @@ class Diagnoser:
                 because |= {f.rule.id for f in inference.firings} ^ baseline_rules
         # decisiveness: how many different verdict/plan outcomes the answers lead to
         return (len(outcomes) if changed else 0), frozenset(because)
+
+
+def _representatives(data: dict[str, Any], profiles: tuple[tuple[str, str | None], ...]):
+    """``data`` with at most two endpoints per (current, planned) profile pair.
+
+    The engine sees endpoints only through their profiles, so a counterfactual
+    that changes one endpoint of a pair gives the same facts on this reduced
+    environment as on the whole fleet, provided a second member stays behind
+    when the pair has one (hence two). Counterfactuals then cost the distinct
+    profiles, not the fleet: no deep copy and validation of 10,000 endpoints
+    per representative answer. Returns the data and a function from an
+    endpoint index of ``data`` to the index of its stand-in.
+    """
+    endpoints = data.get("endpoints")
+    if not isinstance(endpoints, list) or len(endpoints) != len(profiles):
+        return data, lambda index: index
+    kept: list[int] = []
+    first: dict[tuple[str, str | None], int] = {}
+    seen: dict[tuple[str, str | None], int] = {}
+    position: dict[int, int] = {}
+    for index, pair in enumerate(profiles):
+        count = seen.get(pair, 0)
+        if count < 2:
+            position[index] = len(kept)
+            kept.append(index)
+            first.setdefault(pair, index)
+        seen[pair] = count + 1
+    if len(kept) == len(endpoints):
+        return data, lambda index: index
+    reduced = dict(data)
+    reduced["endpoints"] = [endpoints[i] for i in kept]
+    return reduced, lambda index: position.get(index, position[first[profiles[index]]])
 
 
 def _get(data: Mapping[str, Any], path: str) -> Any:
