@@ -360,3 +360,18 @@ def test_example_chatbot_runs_in_a_terminal_loop():
     text = "".join(out)
     assert "Verdict: affected." in text and "Cause:" in text and "1. " in text
     assert "cause-tms-below-15" in rest and "Bye!" in rest
+
+
+def test_terminal_takes_a_regedit_export_for_schannel():
+    import io
+
+    from tmsrules.consult import run_terminal
+
+    c = Consultation({"tms": {"version": "15.2.1", "communication_security": "medium-high", "windows": "2008 R2"},
+                      "endpoints": [{"name": "B", "software": "ce9.1", "management": "https"}]})
+    assert c.next_question()["fact"] == "tms.schannel"
+    out = io.StringIO()
+    reg = ROOT / "tests" / "fixtures" / "evidence" / "schannel_seed.reg"
+    assert run_terminal(c, io.StringIO(f"{reg}\n" + "\n" * 10), out) == 0
+    assert c.environment["tms"]["schannel"]["TLS 1.2"] == {"client": "enabled", "server": "enabled"}
+    assert "NOT AFFECTED" in out.getvalue()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import sys
 from typing import Any, Callable, Mapping, TextIO
@@ -36,7 +37,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "why_none": "No rule names this fact; it decides the verdict or the plan.",
         "unknown": "(unknown: moving on)",
         "bad": "Not accepted: {error}",
-        "schannel_hint": "Type the keys as JSON, or like 'TLS 1.0 client=disabled server=disabled; TLS 1.2 client=enabled server=enabled', or 'none' when no protocol key exists.",
+        "schannel_hint": "Type the keys as JSON, or like 'TLS 1.0 client=disabled server=disabled; TLS 1.2 client=enabled server=enabled', or 'none' when no protocol key exists; or the path of a regedit export (.reg).",
         "done": "No further question can change the verdict or the plan.",
         "report": "Report",
         "prompt": "> ",
@@ -50,7 +51,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "why_none": "Nenhuma regra cita este fato; ele decide o veredito ou o plano.",
         "unknown": "(desconhecido: seguindo adiante)",
         "bad": "Não aceito: {error}",
-        "schannel_hint": "Digite as chaves em JSON, ou como 'TLS 1.0 client=disabled server=disabled; TLS 1.2 client=enabled server=enabled', ou 'nenhuma' quando não existe chave de protocolo.",
+        "schannel_hint": "Digite as chaves em JSON, ou como 'TLS 1.0 client=disabled server=disabled; TLS 1.2 client=enabled server=enabled', ou 'nenhuma' quando não existe chave de protocolo; ou o caminho de uma exportação do regedit (.reg).",
         "done": "Nenhuma outra pergunta pode mudar o veredito ou o plano.",
         "report": "Relatório",
         "prompt": "> ",
@@ -470,6 +471,14 @@ def run_terminal(consultation: Consultation, stdin: TextIO | None = None, stdout
                 say(T["unknown"])
                 break
             value: Any = line
+            if q["fact"] == "tms.schannel" and os.path.isfile(line):
+                try:
+                    from tmsrules.evidence import read_evidence
+
+                    value = (read_evidence(line).get("tms") or {}).get("schannel", {})
+                except InputError as exc:
+                    say(T["bad"].format(error=exc))
+                    continue
             if line.isdigit() and q["choices"] and 1 <= int(line) <= len(q["choices"]):
                 value = q["choices"][int(line) - 1]
             try:
