@@ -46,11 +46,9 @@ _ENGINE_LOCK = threading.RLock()
 MAX_FIRINGS = 200_000
 
 
-#: A rule of our own, outside the knowledge base: it only ever sees the facts
-#: ``Engine._prime`` asserts. Appended last, it never changes the agenda order.
+#: A rule of our own, outside the knowledge base: it only ever sees the fact
+#: ``Engine._end_session`` asserts. Appended last, it never changes the agenda order.
 _PRIME = "__tmsrules_prime__"
-#: State slots primed (live states at once: one per inference, nested ones included).
-_PRIMED_SLOTS = 4
 
 
 class _QuietHost(_durable.Host):
@@ -142,28 +140,7 @@ class Engine:
             self._host = _QuietHost()
             self._host.register_rulesets({self._name: definition})
             self._handle = self._host.get_ruleset(self._name)._handle
-            self._prime()
         self._sids = itertools.count(1)
-
-    def _prime(self) -> None:
-        """Make the first state slots safe to delete.
-
-        durable 2.0.28 leaves a new state's action context uninitialised and
-        frees it in ``delete_state``: deleting a state in a never-used slot
-        before any action started there aborts the process
-        (``munmap_chunk(): invalid pointer``), e.g. an inference in which no
-        rule fires. One dispatched action per slot initialises the context,
-        and deleting sets it to NULL for every later state in that slot.
-        """
-        sids = [f"{_PRIME}{i}" for i in range(_PRIMED_SLOTS)]
-        states = [
-            _dre.assert_facts(self._handle, json.dumps([{"t": _PRIME, "id": sid, "sid": sid}]))[1] for sid in sids
-        ]
-        for state in states:
-            if _dre.start_action_for_state(self._handle, state):
-                _dre.complete_and_start_action(self._handle, state)
-        for sid in sids:
-            _dre.delete_state(self._handle, sid)
 
     # ------------------------------------------------------------------ inference
 
@@ -191,11 +168,30 @@ class Engine:
             except Exception as exc:  # an error in an action or in the C engine
                 raise InferenceError(f"inference failed: {type(exc).__name__}: {exc}") from exc
             finally:
-                try:
-                    _dre.delete_state(self._handle, sid)
-                except Exception:  # pragma: no cover - nothing left to clean
-                    pass
+                self._end_session(sid, dispatched=bool(firings))
         return firings
+
+    def _end_session(self, sid: str, dispatched: bool) -> None:
+        """Delete the session ``sid``, safely.
+
+        durable 2.0.28 leaves a new state's action context uninitialised and
+        frees it in ``delete_state``: deleting a state that never dispatched
+        an action, in a state slot never used before, aborts the process
+        (``munmap_chunk(): invalid pointer``) -- e.g. an inference in which
+        no rule fired. Such a session first dispatches one action of our own
+        rule ``_PRIME`` (abandoned), which initialises the context.
+        """
+        if not dispatched:
+            try:
+                state = _dre.assert_facts(self._handle, json.dumps([{"t": _PRIME, "id": _PRIME, "sid": sid}]))[1]
+                if _dre.start_action_for_state(self._handle, state):
+                    _dre.abandon_action(self._handle, state)
+            except Exception:  # pragma: no cover - leaving one session beats freeing garbage
+                return
+        try:
+            _dre.delete_state(self._handle, sid)
+        except Exception:  # pragma: no cover - nothing left to clean
+            pass
 
     def _assert_and_fire(self, sid: str, batch: list[dict[str, Any]], firings: list[Firing]) -> None:
         result = _dre.assert_facts(self._handle, _engine_json(batch, sid))
