@@ -163,3 +163,10 @@ def test_cli_explain(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "id" in err
     assert main(["explain", str(tmp_path / "missing.json"), "tms-below-15"]) == 2
+
+
+def test_explanations_default_to_the_language_of_the_diagnosis():
+    d = tmsrules.diagnose(SEED, lang="pt-BR")
+    assert d.explain("tms-security-medium")["text"].startswith("Como")
+    assert d.explain("tms-security-medium", lang="en")["text"].startswith("How")
+    assert tmsrules.diagnose(SEED).why_not("tms-below-15")["text"].startswith("Why")

@@ -329,7 +329,7 @@ class Diagnoser:
             questions=questions,
             endpoints=tuple(endpoints),
             trace=tuple(self._trace(inference)),
-            explainer=(self, inference),
+            explainer=(self, inference, lang),
         )
 
     def _trace(self, inference: Inference) -> list[TraceEntry]:

@@ -148,14 +148,16 @@ class Diagnosis:
     #: (Diagnoser, Inference) behind this diagnosis, for explain()/why_not(); never serialised
     _explainer: Any = attrs.field(default=None, eq=False, repr=False)
 
-    def explain(self, id: str, lang: str = "en") -> dict[str, Any]:
-        """HOW: the chain of rules and facts that led to cause/step/warning ``id``."""
+    def explain(self, id: str, lang: str | None = None) -> dict[str, Any]:
+        """HOW: the chain of rules and facts that led to cause/step/warning ``id``.
+        ``lang`` defaults to the language this diagnosis was made in."""
         from tmsrules.explain import explain
 
         return explain(self, id, lang=lang)
 
-    def why_not(self, id: str, lang: str = "en") -> dict[str, Any]:
-        """WHY NOT: for an ``id`` that did not come out, which conditions failed."""
+    def why_not(self, id: str, lang: str | None = None) -> dict[str, Any]:
+        """WHY NOT: for an ``id`` that did not come out, which conditions failed.
+        ``lang`` defaults to the language this diagnosis was made in."""
         from tmsrules.explain import why_not
 
         return why_not(self, id, lang=lang)

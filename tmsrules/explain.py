@@ -93,10 +93,18 @@ def _rule_text(rule: Rule, lang: str) -> str:
 
 
 def _session(diagnosis: Any):
-    pair = getattr(diagnosis, "_explainer", None)
-    if pair is None:
+    held = getattr(diagnosis, "_explainer", None)
+    if held is None:
         raise InputError("diagnosis", "has no inference attached", "a Diagnosis made by tmsrules.diagnose")
-    return pair[0], pair[1]
+    return held[0], held[1]
+
+
+def _lang(diagnosis: Any, lang: str | None) -> str:
+    """The language asked for, else the one the diagnosis was made in."""
+    if lang is not None:
+        return lang
+    held = getattr(diagnosis, "_explainer", None)
+    return held[2] if held is not None and len(held) > 2 else "en"
 
 
 def _kind_of(diagnoser: Any, id: str, diagnosis: Any = None) -> str:
@@ -252,12 +260,13 @@ def _fields_of(rule: Rule, alias: str) -> list[str]:
 # --------------------------------------------------------------------------- HOW
 
 
-def explain(diagnosis: Any, id: str, lang: str = "en") -> dict[str, Any]:
+def explain(diagnosis: Any, id: str, lang: str | None = None) -> dict[str, Any]:
     """HOW ``id`` came out: a chain of rule firings down to input facts.
 
     For an id that did not come out, this returns :func:`why_not` instead
     (``found`` tells which).
     """
+    lang = _lang(diagnosis, lang)
     L = _labels(lang)
     diagnoser, inference = _session(diagnosis)
     kind = _kind_of(diagnoser, id, diagnosis)
@@ -455,11 +464,12 @@ def _best_binding(rule: Rule, by_kind: Mapping[str, list[dict[str, Any]]]):
     return best or {}
 
 
-def why_not(diagnosis: Any, id: str, lang: str = "en") -> dict[str, Any]:
+def why_not(diagnosis: Any, id: str, lang: str | None = None) -> dict[str, Any]:
     """WHY NOT ``id``: for each rule that could conclude it, the conditions that failed.
 
     For an id that did come out, this returns :func:`explain` instead.
     """
+    lang = _lang(diagnosis, lang)
     L = _labels(lang)
     diagnoser, inference = _session(diagnosis)
     kind = _kind_of(diagnoser, id, diagnosis)
