@@ -70,6 +70,13 @@ def test_tools_are_listed():
             "consult_add_endpoint", "consult_diagnosis"} <= set(tools)
     schema = getattr(tools["diagnose"], "input_schema", None) or getattr(tools["diagnose"], "inputSchema")
     assert {"environment", "lang"} <= set(schema["properties"])
+    # the contract's input schema is advertised for the environment
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(schema)
+    v = jsonschema.Draft202012Validator(schema)
+    v.validate({"environment": SEED, "lang": "en"})
+    assert list(v.iter_errors({"environment": {"tms": {"colour": "blue"}}}))
 
 
 def test_diagnose_explain_and_errors():

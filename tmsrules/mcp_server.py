@@ -153,6 +153,8 @@ def build_server():
     def consult_diagnosis(consultation_id: str) -> str:
         return _dump(store.get(consultation_id).diagnosis().to_dict())
 
+    _advertise(server, input_schema())
+
     @server.resource("tmsrules://schema/input", name="input-schema", mime_type="application/schema+json")
     def schema_input() -> str:
         return json.dumps(input_schema())
@@ -162,6 +164,25 @@ def build_server():
         return json.dumps(output_schema())
 
     return server
+
+
+def _advertise(server: Any, schema: dict[str, Any]) -> None:
+    """Show clients the contract's input schema for ``environment``/``initial``
+    (the SDK infers only "an object" from the signature). Best effort: the
+    tool registry is SDK-internal; validation stays with Environment.from_dict."""
+    env = {k: v for k, v in schema.items() if k not in ("$defs", "$schema", "$id")}
+    try:
+        manager = server._tool_manager
+        for name, param in (("diagnose", "environment"), ("explain", "environment"), ("consult_start", "initial")):
+            tool = manager.get_tool(name)
+            params = dict(tool.parameters)
+            props = dict(params.get("properties", {}))
+            props[param] = env if param == "environment" else {"anyOf": [env, {"type": "null"}], "default": None}
+            params["properties"] = props
+            params["$defs"] = {**params.get("$defs", {}), **schema.get("$defs", {})}
+            tool.parameters = params
+    except Exception:  # pragma: no cover - another SDK layout: keep the inferred schema
+        pass
 
 
 def serve() -> int:
