@@ -347,3 +347,12 @@ def test_shipped_rules_have_no_problem_but_translations():
 def test_shipped_rules_pass_the_checker(capsys):
     assert check() == []
     assert cli.main(["check"]) == 0
+
+
+def test_unreadable_files_are_problems_not_crashes(tmp_path):
+    d = make(tmp_path, extra={"broken.toml": "[[rule]\nid = "})
+    one(d, "broken.toml", "not valid TOML")
+    (d / "catalog.toml").unlink()
+    one(d, "catalog.toml", "missing")
+    (d / "vocabulary.toml").write_text("[kind.tms]\nfields.version = 'banana'\n", encoding="utf-8")
+    one(d, "vocabulary.toml", "field type must be")
