@@ -79,28 +79,24 @@ def _public(fact: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _engine_fact(fact: dict[str, Any], sid: str) -> dict[str, Any]:
-    """A vocabulary fact in engine form: its identity is the session id plus
-    its whole content, so equal facts collapse and different ones never do."""
-    out = {k: v for k, v in fact.items() if k != "id"}
-    if "id" in fact:
-        out[IDENT] = fact["id"]
-    out["id"] = sid + "|" + json.dumps(fact, sort_keys=True, separators=(",", ":"))
-    out["sid"] = sid
-    return out
-
-
-#: fact content -> (its engine JSON up to the id value, its escaped canonical form).
-#: Facts repeat across inferences (the same channel, tms and conclusion facts), so
-#: the JSON text that ``_engine_fact`` + ``json.dumps`` would give is built once.
+#: fact content -> (its engine JSON up to the id value, its canonical form).
+#: Facts repeat across inferences (the same channel, tms and conclusion facts),
+#: so their JSON text is built once.
 _JSON_CACHE: dict[tuple, tuple[str, str]] = {}
 _JSON_CACHE_MAX = 20_000
 
 
-def _engine_json(facts: Iterable[dict[str, Any]], sid: str) -> str:
-    """``json.dumps([_engine_fact(f, sid) for f in facts])``, faster."""
+def _engine_json(facts: Iterable[dict[str, Any]], sid: str, identities: dict[str, int]) -> str:
+    """The engine form of vocabulary facts, as the JSON list ``assert_facts`` takes.
+
+    durable_rules identifies a fact by its ``id`` property and drops a second
+    fact with the same id. A fact's engine id is the session id plus a number
+    standing for its whole content (``identities``, one per session, maps the
+    canonical JSON of a content to its number): equal facts collapse and
+    different ones never do. A vocabulary field called ``id`` travels as
+    ``IDENT``. Short ids keep the activation messages small.
+    """
     esid = json.dumps(sid)[1:-1]
-    tail = '", "sid": "' + esid + '"}'
     parts = []
     for fact in facts:
         try:
@@ -114,13 +110,13 @@ def _engine_json(facts: Iterable[dict[str, Any]], sid: str) -> str:
             if "id" in fact:
                 body[IDENT] = fact["id"]
             head = json.dumps(body)[:-1] + ', "id": "' if body else '{"id": "'
-            canon = json.dumps(json.dumps(fact, sort_keys=True, separators=(",", ":")))[1:-1]
-            cached = (head, canon)
+            cached = (head, json.dumps(fact, sort_keys=True, separators=(",", ":")))
             if key is not None:
                 if len(_JSON_CACHE) >= _JSON_CACHE_MAX:
                     _JSON_CACHE.clear()
                 _JSON_CACHE[key] = cached
-        parts.append(cached[0] + esid + "|" + cached[1] + tail)
+        number = identities.setdefault(cached[1], len(identities))
+        parts.append(f'{cached[0]}{esid}|{number}", "sid": "{esid}"}}')
     return "[" + ", ".join(parts) + "]"
 
 
@@ -158,10 +154,11 @@ class Engine:
         firings: list[Firing] = []
         with _ENGINE_LOCK:
             sid = str(next(self._sids))
+            identities: dict[str, int] = {}
             try:
                 batch = list(facts)
                 while batch:
-                    self._assert_and_fire(sid, batch, firings)
+                    self._assert_and_fire(sid, batch, firings, identities)
                     batch = list(on_quiet(firings)) if on_quiet else []
             except InferenceError:
                 raise
@@ -193,13 +190,15 @@ class Engine:
         except Exception:  # pragma: no cover - nothing left to clean
             pass
 
-    def _assert_and_fire(self, sid: str, batch: list[dict[str, Any]], firings: list[Firing]) -> None:
-        result = _dre.assert_facts(self._handle, _engine_json(batch, sid))
+    def _assert_and_fire(
+        self, sid: str, batch: list[dict[str, Any]], firings: list[Firing], identities: dict[str, int]
+    ) -> None:
+        result = _dre.assert_facts(self._handle, _engine_json(batch, sid, identities))
         pending = _dre.start_action_for_state(self._handle, result[1])
         state = result[1]
         while True:
             if pending:
-                self._drain(sid, state, pending[1], firings)
+                self._drain(sid, state, pending[1], firings, identities)
             # Activations the C engine did not hand out for this state (it leaves
             # some to durable's timer-driven dispatch, which we switched off).
             more = _dre.start_action(self._handle)
@@ -207,7 +206,9 @@ class Engine:
                 return
             state, pending = more[2], (more[0], more[1])
 
-    def _drain(self, sid: str, state: Any, message: str | None, firings: list[Firing]) -> None:
+    def _drain(
+        self, sid: str, state: Any, message: str | None, firings: list[Firing], identities: dict[str, int]
+    ) -> None:
         while message:
             if len(firings) >= MAX_FIRINGS:
                 _dre.abandon_action(self._handle, state)
@@ -215,7 +216,7 @@ class Engine:
             try:
                 derived = self._act(json.loads(message), firings)
                 if derived:
-                    _dre.assert_facts(self._handle, _engine_json(derived, sid))
+                    _dre.assert_facts(self._handle, _engine_json(derived, sid, identities))
             except BaseException:
                 _dre.abandon_action(self._handle, state)
                 raise
