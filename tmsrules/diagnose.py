@@ -310,13 +310,15 @@ class Diagnoser:
             for ep in eps:
                 per_profile_causes.setdefault(ep, set()).add(cid)
         endpoints = []
+        profile_causes: dict[str, tuple[str, ...]] = {}  # per profile, not per endpoint of a fleet
         for index, (cid, _pid) in enumerate(inference.factset.endpoint_profiles):
-            own = per_profile_causes.get(cid, set())
+            if cid not in profile_causes:
+                profile_causes[cid] = tuple(ordered("cause", per_profile_causes.get(cid, set())))
             endpoints.append(
                 EndpointVerdict(
                     name=inference.env.endpoint_name(index),
                     verdict=inference.profile_verdicts[cid],
-                    causes=tuple(ordered("cause", own)),
+                    causes=profile_causes[cid],
                 )
             )
 
@@ -334,6 +336,13 @@ class Diagnoser:
 
     def _trace(self, inference: Inference) -> list[TraceEntry]:
         display = inference.factset.display
+        names: dict[str, tuple[str, ...]] = {}  # profile -> its endpoints' names, once per profile
+
+        def names_of(profile: str) -> list[str]:
+            if profile not in names:
+                names[profile] = self._names(inference, [profile])
+            return list(names[profile])
+
         out = []
         for firing in inference.firings:
             shown: dict[str, Any] = {}
@@ -343,9 +352,9 @@ class Diagnoser:
                     if field in item:
                         item[field] = text
                 if fact.get("t") == "ep":
-                    item["endpoints"] = list(self._names(inference, [fact["id"]]))
+                    item["endpoints"] = names_of(fact["id"])
                 elif "ep" in fact and fact["ep"] != _GLOBAL:
-                    item["endpoints"] = list(self._names(inference, [fact["ep"]]))
+                    item["endpoints"] = names_of(fact["ep"])
                 shown[alias] = item
             concluded = "; ".join(
                 f"{c['t']}(" + ", ".join(f"{k}={v}" for k, v in c.items() if k != "t") + ")" for c in firing.conclusions
