@@ -164,6 +164,20 @@ def parse_schannel_text(text: str) -> Any:
     return out
 
 
+#: the engine fact fields each question fact feeds (tmsrules.facts), to tell
+#: the rules that read a fact from those its answer only reaches further down
+_READS: dict[str, tuple[tuple[str, str], ...]] = {
+    "tms.version": (("tms", "version"),),
+    "tms.communication_security": (("tms", "security"),),
+    "tms.windows": (("tms", "windows"),),
+    "tms.schannel": (("tms", "schannel"), ("channel", "*")),
+    "tms.sql.version": (("sql", "product"), ("sql", "build"), ("sql", "sp")),
+    "tms.sql.local": (("sql", "local"),),
+    "endpoints[].software": (("ep", "family"), ("ep", "version")),
+    "endpoints[].management": (("ep", "mgmt"),),
+}
+
+
 def _unknown(env: Environment, data: Mapping[str, Any], pattern: str):
     """(fact path, endpoint name) of each unknown fact matching a catalog question's pattern."""
     if pattern.startswith("endpoints[]."):
@@ -329,28 +343,33 @@ class Consultation:
         return self._question(q)
 
     def _question(self, q: Any) -> dict[str, Any]:
+        why = self._why(q.because, q.fact)
         return {
             "fact": q.fact,
             "ask": q.ask,
             "choices": list(q.choices),
-            "why": self._why(q.because),
-            "because": list(q.because),
+            "why": why,
+            "because": [w["rule"] for w in why],
         }
 
-    def _why(self, because) -> list[dict[str, str]]:
+    def _why(self, because, fact: str = "") -> list[dict[str, str]]:
+        """The rules behind a question: those that read the fact itself first,
+        then the ones whose firing the answer changes further down."""
         from tmsrules.diagnose import default_diagnoser
 
         rulebase = default_diagnoser().rulebase
-        out = []
+        reads = _READS.get(re.sub(r"\[\d+\]", "[]", fact), ())
+        direct, indirect = [], []
         for rid in because:
             try:
                 rule = rulebase.rule(rid)
             except Exception:  # pragma: no cover - ids come from the same rule base
-                out.append({"rule": rid, "text": ""})
+                indirect.append({"rule": rid, "text": ""})
                 continue
             text = rule.pt if self.lang == "pt-BR" and getattr(rule, "pt", "") else rule.text
-            out.append({"rule": rid, "text": text})
-        return out
+            uses = any((c.left.kind, c.left.field) in reads or (c.left.kind, "*") in reads for c in rule.conditions)
+            (direct if uses else indirect).append({"rule": rid, "text": text})
+        return direct + indirect
 
     def questions(self) -> list[dict[str, Any]]:
         """Every question still open, most decisive first."""
