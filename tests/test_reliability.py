@@ -336,3 +336,40 @@ def test_100k_diagnoses_keep_memory_flat_and_sessions_bounded(monkeypatch):
     growth = max(warm) - warm[0]
     assert growth < 16 * 1024, f"RSS grew by {growth} KiB over {len(warm)} samples: {warm}"
     print(f"\n100k diagnoses in {elapsed:.1f}s, {counts}, RSS {rss[0]}..{rss[-1]} KiB")
+
+
+# ---------------------------------------------------------------- the parsed rule base cache
+
+
+def test_rulebase_cache_gives_the_parsed_rulebase_and_survives_corruption(tmp_path, monkeypatch):
+    diagnose_mod = sys.modules["tmsrules.diagnose"]
+    from tmsrules.rulebase import load
+
+    monkeypatch.setenv("TMSRULES_CACHE_DIR", str(tmp_path / "cache"))
+    first = diagnose_mod._load_rulebase(None)  # parses, writes the cache
+    (cached,) = (tmp_path / "cache").glob("rulebase-*.pickle")
+    second = diagnose_mod._load_rulebase(None)  # reads it back
+    assert first == second == load(None)
+    cached.write_bytes(b"not a pickle")
+    assert diagnose_mod._load_rulebase(None) == first  # corrupt: parsed again
+    assert cached.read_bytes() != b"not a pickle"  # and rewritten
+    monkeypatch.setenv("TMSRULES_CACHE_DIR", "")
+    assert diagnose_mod._load_rulebase(None) == first  # no cache at all
+
+
+def test_rulebase_cache_follows_the_rule_files(tmp_path, monkeypatch):
+    import shutil
+
+    diagnose_mod = sys.modules["tmsrules.diagnose"]
+    from tmsrules.errors import RuleError
+    from tmsrules.rulebase import default_rules_dir
+
+    monkeypatch.setenv("TMSRULES_CACHE_DIR", str(tmp_path / "cache"))
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    before = diagnose_mod._load_rulebase(rules)
+    plan = rules / "plan.toml"
+    plan.write_text(plan.read_text() + "\n[[broken\n")
+    with pytest.raises(RuleError):
+        diagnose_mod._load_rulebase(rules)
+    assert before.rules

@@ -84,7 +84,7 @@ class Diagnoser:
     """
 
     def __init__(self, rules_dir: Path | str | None = None):
-        self.rulebase: RuleBase = load(rules_dir)
+        self.rulebase: RuleBase = _load_rulebase(rules_dir)
         self.engine = Engine(self.rulebase)
         self._order = {rule.id: i for i, rule in enumerate(self.rulebase.rules)}
 
@@ -375,25 +375,69 @@ class Diagnoser:
         data, representative = _representatives(env.to_dict(), base.factset.endpoint_profiles)
         found: list[tuple[int, int, Question]] = []
         cache: dict[tuple, tuple[int, frozenset[str]]] = {}
+        candidates: list[tuple[int, Any, str, str | None, str]] = []
+
+        def make(qi: int, question, fact: str, name: str | None, changes: int, because) -> None:
+            ask = self._text(question, "ask", question.ask, lang)
+            ask = ask.replace("{name}", name or i18n.t("question.name", lang))
+            choices = self._text(question, "choices", question.choices, lang)
+            because_sorted = tuple(sorted(because, key=self._order.__getitem__))
+            found.append((-changes, qi, Question(fact=fact, ask=ask, choices=choices, because=because_sorted)))
+
         for qi, question in enumerate(self.rulebase.questions):
             for fact, name, index in self._unknown_facts(env, question.fact, base):
+                there = fact
                 if index is not None:
                     key = (question.fact, base.factset.endpoint_profiles[index])
+                    there = f"endpoints[{representative(index)}]" + fact[fact.index("]") + 1 :]
                     if key in cache:
                         changes, because = cache[key]
                     else:
-                        there = f"endpoints[{representative(index)}]" + fact[fact.index("]") + 1 :]
                         changes, because = cache[key] = self._try_answers(data, there, question, base_key, base_rules, env)
                 else:
                     changes, because = self._try_answers(data, fact, question, base_key, base_rules, env)
                 if changes:
-                    ask = self._text(question, "ask", question.ask, lang)
-                    ask = ask.replace("{name}", name or i18n.t("question.name", lang))
-                    choices = self._text(question, "choices", question.choices, lang)
-                    because_sorted = tuple(sorted(because, key=self._order.__getitem__))
-                    found.append((-changes, qi, Question(fact=fact, ask=ask, choices=choices, because=because_sorted)))
+                    make(qi, question, fact, name, changes, because)
+                else:
+                    candidates.append((qi, question, fact, name, there))
+        if not found and base_key[0] == "undetermined" and candidates:
+            # No single missing fact decides it, but the verdict is open: the
+            # facts that decide it together are asked (contract: "undetermined:
+            # the missing facts in questions decide it").
+            for qi, question, fact, name, changes, because in self._pairs(data, candidates, base_key, base_rules):
+                make(qi, question, fact, name, changes, because)
         found.sort(key=lambda item: (item[0], item[1]))
         return tuple(q for _, _, q in found)
+
+    #: the most missing facts tried two at a time when none decides alone
+    MAX_PAIR_FACTS = 10
+
+    def _pairs(self, data, candidates, base_key, base_rules):
+        """Missing facts that change the verdict or the plan together with another."""
+        distinct: dict[str, tuple] = {}
+        for item in candidates:  # one fact per representative path
+            distinct.setdefault(item[4], item)
+        items = list(distinct.values())[: self.MAX_PAIR_FACTS]
+        outcomes: dict[str, set] = {item[4]: set() for item in items}
+        because: dict[str, set[str]] = {item[4]: set() for item in items}
+        for i, first in enumerate(items):
+            for second in items[i + 1 :]:
+                for a in first[1].answers:
+                    for b in second[1].answers:
+                        try:
+                            candidate = Environment.from_dict(_with(data, {first[4]: a, second[4]: b}))
+                        except InputError:  # pragma: no cover - the catalog's answers are valid input
+                            continue
+                        inference = self.infer(candidate)
+                        outcome = self._outcome(inference)
+                        if outcome != base_key:
+                            changed = {f.rule.id for f in inference.firings} ^ base_rules
+                            for item in (first, second):
+                                outcomes[item[4]].add(outcome)
+                                because[item[4]] |= changed
+        for qi, question, fact, name, there in candidates:
+            if outcomes.get(there):
+                yield qi, question, fact, name, len(outcomes[there]), because[there]
 
     @staticmethod
     def _unknown_facts(env: Environment, pattern: str, base: Inference):
@@ -508,6 +552,67 @@ def _with(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]
                 node = node.setdefault(part, [] if nxt.startswith("[") else {})
         node[parts[-1]] = value
     return out
+
+
+def _cache_dir() -> Path | None:
+    """Where parsed rule bases are kept: $TMSRULES_CACHE_DIR (empty: no cache),
+    else $XDG_CACHE_HOME/tmsrules, else ~/.cache/tmsrules."""
+    import os
+
+    chosen = os.environ.get("TMSRULES_CACHE_DIR")
+    if chosen is not None:
+        return Path(chosen) if chosen else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tmsrules"
+
+
+def _load_rulebase(rules_dir: Path | str | None) -> RuleBase:
+    """``rulebase.load(rules_dir)``, through a cache of the parsed rule base.
+
+    Parsing the TOML rule files is most of a cold start (tomllib is pure
+    Python). The cache key is a SHA-256 of every rule file and of the
+    tmsrules sources that build a RuleBase, and of the Python version, so
+    any edit means a fresh parse. The cache is written atomically in a
+    private directory and only read back when it is ours; when anything
+    fails the rules are simply parsed. Bad rules raise as always (and are
+    never cached).
+    """
+    import hashlib
+    import os
+    import pickle
+    import sys
+
+    from tmsrules.rulebase import default_rules_dir
+
+    directory = Path(rules_dir) if rules_dir is not None else default_rules_dir()
+    where = _cache_dir()
+    if where is None:
+        return load(directory)
+    try:
+        digest = hashlib.sha256(sys.version.encode() + b"\0")
+        package = Path(__file__).resolve().parent
+        for path in sorted(package.glob("*.py")) + sorted(directory.glob("*.toml")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        cached = where / f"rulebase-{digest.hexdigest()[:40]}.pickle"
+        with open(cached, "rb") as fh:
+            if hasattr(os, "getuid") and os.fstat(fh.fileno()).st_uid != os.getuid():
+                raise OSError("not ours")
+            rulebase = pickle.load(fh)
+        if isinstance(rulebase, RuleBase):
+            return rulebase
+    except Exception:  # no cache yet, or an unusable one: parse
+        cached = None if "cached" not in locals() else cached
+    rulebase = load(directory)
+    if cached is not None:
+        try:
+            where.mkdir(parents=True, exist_ok=True, mode=0o700)
+            temporary = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            with open(temporary, "wb") as fh:
+                pickle.dump(rulebase, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, cached)
+        except Exception:  # a read-only or full disk: no cache
+            pass
+    return rulebase
 
 
 @lru_cache(maxsize=None)
