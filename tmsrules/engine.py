@@ -126,6 +126,23 @@ class Engine:
     def __init__(self, rulebase: RuleBase):
         self.rulebase = rulebase
         self._rules = {rule.id: rule for rule in rulebase.rules}
+        #: rule id -> (rule, its conclusions as (kind, ((field, is a Ref, value or (alias, field)), ...)))
+        self._plans = {
+            rule.id: (
+                rule,
+                tuple(
+                    (
+                        c.kind,
+                        tuple(
+                            (name, True, (v.alias, v.field)) if isinstance(v, Ref) else (name, False, v)
+                            for name, v in c.values.items()
+                        ),
+                    )
+                    for c in rule.conclusions
+                ),
+            )
+            for rule in rulebase.rules
+        }
         definition = compile_rulebase(rulebase)
         self.definition = json.loads(json.dumps(definition))  # a plain-JSON copy, for inspection
         self._name = f"tmsrules_{uuid.uuid4().hex[:12]}"
@@ -224,16 +241,14 @@ class Engine:
 
     def _act(self, message: dict[str, Any], firings: list[Firing]) -> list[dict[str, Any]]:
         ((rule_id, matched),) = message.items()
-        rule = self._rules[rule_id]
+        rule, plan = self._plans[rule_id]
         facts = {alias: _public(fact) for alias, fact in matched.items()}
         out = []
-        for conclusion in rule.conclusions:
-            values = {}
-            for name, value in conclusion.values.items():
-                if isinstance(value, Ref):
-                    value = facts[value.alias][value.field]
-                values[name] = value
-            out.append({"t": conclusion.kind, **values})
+        for kind, items in plan:
+            values = {"t": kind}
+            for name, is_ref, value in items:
+                values[name] = facts[value[0]][value[1]] if is_ref else value
+            out.append(values)
         firings.append(Firing(rule=rule, facts=facts, conclusions=tuple(out)))
         return out
 
