@@ -253,3 +253,10 @@ def test_verdict_precedence():
               [CE9, {**TC733, "planned_software": "TC7.3.6"}, {"name": "U", "management": "https"}]))
     assert r.verdict == "affected"
     assert {e.name: e.verdict for e in r.endpoints} == {"CE": "affected", "TC": "at-risk", "U": "undetermined"}
+
+
+def test_undetermined_always_says_which_missing_facts_decide_it():
+    # no single missing fact decides this one: they are asked together
+    r = d(env({"version": "15.2.1"}, [{"name": "A", "management": "https"}]))
+    assert r.verdict == "undetermined"
+    assert {"tms.communication_security", "endpoints[0].software"} <= set(r.question_facts)
