@@ -229,8 +229,15 @@ def run_jsonl(args: Any, stdin=None, stdout=None, stderr=None) -> int:
                 internal += 1
                 report(number, f"internal error: {type(exc).__name__}: {exc}")
             else:
-                stdout.write(diagnosis.to_json(indent=None) + "\n")
-                stdout.flush()
+                text = diagnosis.to_json(indent=None)
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError as exc:  # a lone surrogate from a JSON \\ud800 escape
+                    bad += 1
+                    report(number, f"a string holds {text[exc.start]!r}, which is not valid Unicode (accepted: valid Unicode text)")
+                else:
+                    stdout.write(text + "\n")
+                    stdout.flush()
             progress.update(count, bad, done)
     finally:
         progress.clear()
