@@ -69,3 +69,12 @@ def test_invalid_json_names_line_and_column():
 def test_usage_error_exit_2():
     assert run("diagnose").returncode == 2
     assert run("frobnicate").returncode == 2
+
+
+def test_lone_surrogates_are_bad_input_on_one_line(tmp_path):
+    for text in ('{"\\ud800": 1}', '{"tms": {"version": "1\\ud800"}}', '{"endpoints": [{"name": "\\ud800"}]}'):
+        path = tmp_path / "s.json"
+        path.write_text(text)
+        r = run("diagnose", str(path))
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr

@@ -326,8 +326,6 @@ def test_cli_lone_surrogate_in_input_never_tracebacks(tmp_path):
         assert r.stderr.count(b"\n") <= 1
 
 
-@pytest.mark.xfail(strict=True, reason="model.py accepts a lone surrogate (JSON \\ud800) in strings; the CLI then "
-                   "fails writing the report (exit 1, internal error) instead of refusing the input (exit 2)")
 def test_cli_lone_surrogate_is_bad_input(tmp_path):
     path = tmp_path / "surrogate.json"
     path.write_text(SURROGATE)

@@ -131,18 +131,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
-        print(f"tmsrules: {exc}", file=sys.stderr)
+        _error(f"tmsrules: {exc}")
         return 2
     except TmsRulesError as exc:
-        print(f"tmsrules: internal error: {exc}", file=sys.stderr)
+        _error(f"tmsrules: internal error: {exc}")
         return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return 0
     except Exception as exc:  # never a traceback for a user
-        print(f"tmsrules: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        _error(f"tmsrules: internal error: {type(exc).__name__}: {exc}")
         return 1
+
+
+def _error(line: str) -> None:
+    """One line on stderr, whatever characters the message quotes."""
+    line = " ".join(line.splitlines())
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    sys.stderr.write(line.encode(encoding, "backslashreplace").decode(encoding, "replace") + "\n")
+    sys.stderr.flush()
 
 
 if __name__ == "__main__":  # pragma: no cover

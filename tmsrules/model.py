@@ -80,7 +80,16 @@ def _string(value: Any, path: str) -> str | None:
         raise InputError(path, f"expected a string, got {_kind(value)}", "a string")
     if len(value) > MAX_STRING:
         raise InputError(path, f"string of {len(value)} characters is too long", f"at most {MAX_STRING} characters")
+    _unicode(value, path)
     return value
+
+
+def _unicode(value: str, path: str) -> None:
+    """Reject text that cannot be written out again (a lone surrogate such as JSON "\\ud800")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(path, f"not valid Unicode text (character {exc.start})", "UTF-8 text without lone surrogates") from None
 
 
 def _list(value: Any, path: str, limit: int) -> list[Any]:
