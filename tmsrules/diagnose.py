@@ -606,7 +606,9 @@ def _load_rulebase(rules_dir: Path | str | None) -> RuleBase:
     if cached is not None:
         try:
             where.mkdir(parents=True, exist_ok=True, mode=0o700)
-            temporary = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            import threading
+
+            temporary = cached.with_name(f"{cached.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             with open(temporary, "wb") as fh:
                 pickle.dump(rulebase, fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, cached)
