@@ -257,6 +257,27 @@ def test_more_than_the_endpoint_limit_is_refused_clearly():
     assert f"at most {MAX_ENDPOINTS} items" in str(info.value)
 
 
+def _distinct(n: int) -> dict:
+    return {"tms": {"version": "15.2.1"},
+            "endpoints": [{"name": f"e{i}", "software": f"ce9.{i // 100}.{i % 100}", "management": "https"}
+                          for i in range(n)]}
+
+
+def test_too_many_kinds_of_endpoint_are_refused_quickly():
+    """100,000 endpoints that all differ would cost the engine 100,000 profiles
+    (minutes); the limit on distinct profiles refuses them before inference."""
+    from tmsrules.diagnose import MAX_PROFILES
+
+    started = time.monotonic()
+    with pytest.raises(tmsrules.InputError) as info:
+        tmsrules.diagnose(_distinct(MAX_ENDPOINTS))
+    assert time.monotonic() - started < 60
+    assert info.value.path == "endpoints"
+    assert f"at most {MAX_PROFILES} distinct combinations" in str(info.value)
+    d = tmsrules.diagnose(_distinct(MAX_PROFILES), questions=False)
+    assert len(d.endpoints) == MAX_PROFILES
+
+
 def test_read_json_size_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "MAX_INPUT_BYTES", 1024)
     path = tmp_path / "big.json"

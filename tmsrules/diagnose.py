@@ -44,6 +44,10 @@ from tmsrules.rulebase import Rule, RuleBase, load
 
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\.([a-z0-9_]+)\}")
 _GLOBAL = "-"
+#: The engine sees one fact per kind of endpoint (profile), so a fleet costs its
+#: profiles: about 1 ms each without questions and 7 ms with them. Real fleets
+#: have tens; hostile input could have 100,000 (minutes). Refused above this.
+MAX_PROFILES = 1_000
 LANGUAGES = ("en", "pt-BR")
 
 
@@ -92,6 +96,13 @@ class Diagnoser:
 
     def infer(self, env: Environment) -> Inference:
         factset = factmod.build(env, self.rulebase.vocabulary)
+        if len(factset.members) > MAX_PROFILES:
+            raise InputError(
+                "endpoints",
+                f"{len(factset.members)} different kinds of endpoint are too many to diagnose in reasonable time",
+                f"at most {MAX_PROFILES} distinct combinations of software, planned software, management, "
+                "status and accepts",
+            )
         verdicts: dict[str, str] = {}
         sql_verdict = ["not-affected"]
         stage = [0]
