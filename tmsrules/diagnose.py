@@ -91,11 +91,12 @@ class Diagnoser:
         self.rulebase: RuleBase = _load_rulebase(rules_dir)
         self.engine = Engine(self.rulebase)
         self._order = {rule.id: i for i, rule in enumerate(self.rulebase.rules)}
+        self._version_cuts = _version_cuts(self.rulebase)
 
     # ------------------------------------------------------------------ inference
 
     def infer(self, env: Environment) -> Inference:
-        factset = factmod.build(env, self.rulebase.vocabulary)
+        factset = factmod.build(env, self.rulebase.vocabulary, self._version_cuts)
         if len(factset.members) > MAX_PROFILES:
             raise InputError(
                 "endpoints",
@@ -533,6 +534,19 @@ def _representatives(data: dict[str, Any], profiles: tuple[tuple[str, str | None
     reduced = dict(data)
     reduced["endpoints"] = [endpoints[i] for i in kept]
     return reduced, lambda index: position.get(index, position[first[profiles[index]]])
+
+
+def _version_cuts(rulebase: RuleBase) -> tuple:
+    """Every version literal the rules compare an endpoint's firmware with."""
+    cuts = set()
+    for rule in rulebase.rules:
+        for c in rule.conditions:
+            if c.left.kind == "ep" and c.type.name == "version" and c.op not in ("known", "unknown"):
+                if isinstance(c.right, tuple):
+                    cuts.update(c.right)
+                elif c.right is not None and not hasattr(c.right, "alias"):
+                    cuts.add(c.right)
+    return tuple(sorted(cuts))
 
 
 def _get(data: Mapping[str, Any], path: str) -> Any:

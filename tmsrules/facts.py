@@ -12,6 +12,7 @@ follow a canonical order of the profiles, not the input order.
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 import attrs
@@ -43,7 +44,7 @@ class ProfileKey:
     variant: str
     mgmt: str
     family: str
-    version: Any  # packaging Version or None
+    version: Any  # the version's class (see version_bucket), or None when unknown
     status: str
     accepts_tls10: str
     accepts_modern: str
@@ -51,16 +52,16 @@ class ProfileKey:
     #: endpoints with different plans never share a profile
     planned: tuple = ()
 
-    def sort_key(self) -> tuple:
+    def sort_key(self, version: Any = None) -> tuple:
         return (
             self.variant,
             self.mgmt,
             self.family,
-            engine_value(self.version) if self.version is not None else -1,
+            engine_value(version) if version is not None else -1,
             self.status,
             self.accepts_tls10,
             self.accepts_modern,
-            self.planned,
+            repr(self.planned),
         )
 
 
@@ -89,7 +90,23 @@ def status_of(text: str | None, vocabulary: Vocabulary) -> str:
     return "other"
 
 
-def _profile(endpoint: Endpoint, software: Software | None, variant: str, vocabulary: Vocabulary) -> ProfileKey:
+def version_bucket(version: Any, cuts: tuple | None) -> Any:
+    """The class of ``version`` that every rule condition treats alike.
+
+    ``cuts`` are the sorted version literals that the rules compare
+    ``ep.version`` with. Two versions with as many cuts below them, and equal
+    to a cut or not alike, satisfy exactly the same comparisons (<, <=, >, >=,
+    ==, !=) with every cut. ``None`` keeps versions apart (no grouping).
+    """
+    if version is None or cuts is None:
+        return version
+    index = bisect.bisect_left(cuts, version)
+    return (index, index < len(cuts) and cuts[index] == version)
+
+
+def _profile(
+    endpoint: Endpoint, software: Software | None, variant: str, vocabulary: Vocabulary, cuts: tuple | None = None
+) -> ProfileKey:
     accepts_tls10 = accepts_modern = "unknown"
     if variant == "current" and endpoint.accepts is not None:
         accepts_tls10 = "yes" if "TLS 1.0" in endpoint.accepts else "no"
@@ -98,18 +115,23 @@ def _profile(endpoint: Endpoint, software: Software | None, variant: str, vocabu
         variant=variant,
         mgmt=endpoint.management or "unknown",
         family=software.family if software is not None else "unknown",
-        version=software.version if software is not None else None,
+        version=version_bucket(software.version, cuts) if software is not None else None,
         status=status_of(endpoint.status, vocabulary) if variant == "current" else "unknown",
         accepts_tls10=accepts_tls10,
         accepts_modern=accepts_modern,
-        planned=(endpoint.planned_software.family, engine_value(endpoint.planned_software.version))
+        planned=(endpoint.planned_software.family, version_bucket(endpoint.planned_software.version, cuts))
         if variant == "current" and endpoint.planned_software is not None
         else (),
     )
 
 
-def build(env: Environment, vocabulary: Vocabulary) -> FactSet:
-    """Translate ``env`` into engine facts (without session ids)."""
+def build(env: Environment, vocabulary: Vocabulary, version_cuts: tuple | None = None) -> FactSet:
+    """Translate ``env`` into engine facts (without session ids).
+
+    With ``version_cuts`` (see ``version_bucket``) endpoints whose firmware
+    versions no rule tells apart share a profile; each profile's fact carries
+    the lowest of its members' versions.
+    """
     t = env.tms
     facts: list[dict[str, Any]] = []
     display: dict[str, dict[str, str]] = {}
@@ -156,16 +178,18 @@ def build(env: Environment, vocabulary: Vocabulary) -> FactSet:
         facts.append({"t": "event", "id": f"event:{code}", "code": code})
 
     keys: list[tuple[ProfileKey, ProfileKey | None]] = []
+    versions: dict[ProfileKey, set] = {}
     for endpoint in env.endpoints:
-        current = _profile(endpoint, endpoint.software, "current", vocabulary)
-        planned = (
-            _profile(endpoint, endpoint.planned_software, "planned", vocabulary)
-            if endpoint.planned_software is not None
-            else None
-        )
+        current = _profile(endpoint, endpoint.software, "current", vocabulary, version_cuts)
+        if endpoint.software is not None:
+            versions.setdefault(current, set()).add(endpoint.software.version)
+        planned = None
+        if endpoint.planned_software is not None:
+            planned = _profile(endpoint, endpoint.planned_software, "planned", vocabulary, version_cuts)
+            versions.setdefault(planned, set()).add(endpoint.planned_software.version)
         keys.append((current, planned))
     distinct = {k for pair in keys for k in pair if k is not None}
-    ordered = sorted(distinct, key=ProfileKey.sort_key)
+    ordered = sorted(distinct, key=lambda k: k.sort_key(min(versions[k]) if k in versions else None))
     ids = {key: f"p{i}" for i, key in enumerate(ordered)}
     members: dict[str, list[int]] = {ids[k]: [] for k in ordered}
     endpoint_profiles = []
@@ -188,9 +212,11 @@ def build(env: Environment, vocabulary: Vocabulary) -> FactSet:
             "accepts_tls10": key.accepts_tls10,
             "accepts_modern": key.accepts_modern,
         }
-        _version(ep, "version", key.version)
+        seen = sorted(versions.get(key, ()))
+        _version(ep, "version", seen[0] if seen else None)
         facts.append(ep)
-        display[pid] = {"version": str(key.version) if key.version is not None else "unknown"}
+        shown = "unknown" if not seen else str(seen[0]) if len(seen) == 1 else f"{seen[0]} .. {seen[-1]}"
+        display[pid] = {"version": shown}
 
     return FactSet(
         facts=tuple(facts),
