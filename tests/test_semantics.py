@@ -260,3 +260,12 @@ def test_undetermined_always_says_which_missing_facts_decide_it():
     r = d(env({"version": "15.2.1"}, [{"name": "A", "management": "https"}]))
     assert r.verdict == "undetermined"
     assert {"tms.communication_security", "endpoints[0].software"} <= set(r.question_facts)
+
+
+def test_tls11_only_offer_against_a_tls12_only_endpoint_fails():
+    tms = {**T15, "communication_security": "medium-high", "schannel": {"TLS 1.2": {"client": "disabled"}}}
+    probe = {**CE9, "accepts": ["TLS 1.2"]}
+    r = d(env(tms, [probe]))
+    assert r.endpoint("CE").verdict == "affected"
+    assert "schannel-tls12-disabled" in r.cause_ids and "enable-tls11-tls12" in r.step_ids
+    assert d(env(tms, [{**CE9, "accepts": ["TLS 1.1", "TLS 1.2"]}])).verdict == "not-affected"

@@ -210,7 +210,8 @@ class _Facts:
                 "version": "planned_software" if planned else "software",
                 "status": "status",
                 "accepts_tls10": "accepts",
-                "accepts_modern": "accepts",
+                "accepts_tls11": "accepts",
+                "accepts_tls12": "accepts",
             }.get(field, field)
             return f"endpoint {names}: {path}"
         if "ep" in fact and field != "ep":

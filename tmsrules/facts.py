@@ -47,7 +47,8 @@ class ProfileKey:
     version: Any  # the version's class (see version_bucket), or None when unknown
     status: str
     accepts_tls10: str
-    accepts_modern: str
+    accepts_tls11: str
+    accepts_tls12: str
     #: the planned software (family, version key) of a current profile, so that
     #: endpoints with different plans never share a profile
     planned: tuple = ()
@@ -60,7 +61,8 @@ class ProfileKey:
             engine_value(version) if version is not None else -1,
             self.status,
             self.accepts_tls10,
-            self.accepts_modern,
+            self.accepts_tls11,
+            self.accepts_tls12,
             repr(self.planned),
         )
 
@@ -107,10 +109,11 @@ def version_bucket(version: Any, cuts: tuple | None) -> Any:
 def _profile(
     endpoint: Endpoint, software: Software | None, variant: str, vocabulary: Vocabulary, cuts: tuple | None = None
 ) -> ProfileKey:
-    accepts_tls10 = accepts_modern = "unknown"
+    accepts_tls10 = accepts_tls11 = accepts_tls12 = "unknown"
     if variant == "current" and endpoint.accepts is not None:
         accepts_tls10 = "yes" if "TLS 1.0" in endpoint.accepts else "no"
-        accepts_modern = "yes" if {"TLS 1.1", "TLS 1.2"} & set(endpoint.accepts) else "no"
+        accepts_tls11 = "yes" if "TLS 1.1" in endpoint.accepts else "no"
+        accepts_tls12 = "yes" if "TLS 1.2" in endpoint.accepts else "no"
     return ProfileKey(
         variant=variant,
         mgmt=endpoint.management or "unknown",
@@ -118,7 +121,8 @@ def _profile(
         version=version_bucket(software.version, cuts) if software is not None else None,
         status=status_of(endpoint.status, vocabulary) if variant == "current" else "unknown",
         accepts_tls10=accepts_tls10,
-        accepts_modern=accepts_modern,
+        accepts_tls11=accepts_tls11,
+        accepts_tls12=accepts_tls12,
         planned=(endpoint.planned_software.family, version_bucket(endpoint.planned_software.version, cuts))
         if variant == "current" and endpoint.planned_software is not None
         else (),
@@ -210,7 +214,8 @@ def build(env: Environment, vocabulary: Vocabulary, version_cuts: tuple | None =
             "family": key.family,
             "status": key.status,
             "accepts_tls10": key.accepts_tls10,
-            "accepts_modern": key.accepts_modern,
+            "accepts_tls11": key.accepts_tls11,
+            "accepts_tls12": key.accepts_tls12,
         }
         seen = sorted(versions.get(key, ()))
         _version(ep, "version", seen[0] if seen else None)
