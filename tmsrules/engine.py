@@ -210,34 +210,38 @@ class Engine:
     def _assert_and_fire(
         self, sid: str, batch: list[dict[str, Any]], firings: list[Firing], identities: dict[str, int]
     ) -> None:
-        result = _dre.assert_facts(self._handle, _engine_json(batch, sid, identities))
-        pending = _dre.start_action_for_state(self._handle, result[1])
-        state = result[1]
-        while True:
-            if pending:
-                self._drain(sid, state, pending[1], firings, identities)
-            # Activations the C engine did not hand out for this state (it leaves
-            # some to durable's timer-driven dispatch, which we switched off).
-            more = _dre.start_action(self._handle)
-            if not more:
-                return
-            state, pending = more[2], (more[0], more[1])
+        # Forward chaining in waves: the conclusions of every activation of a
+        # wave are asserted together when the wave is done (one engine call a
+        # wave instead of one a firing; the rules are monotonic, so the
+        # fixpoint is the same).
+        while batch:
+            result = _dre.assert_facts(self._handle, _engine_json(batch, sid, identities))
+            state = result[1]
+            pending = _dre.start_action_for_state(self._handle, state)
+            batch = []
+            while True:
+                if pending:
+                    batch.extend(self._drain(sid, state, pending[1], firings))
+                # Activations the C engine did not hand out for this state (it leaves
+                # some to durable's timer-driven dispatch, which we switched off).
+                more = _dre.start_action(self._handle)
+                if not more:
+                    break
+                state, pending = more[2], (more[0], more[1])
 
-    def _drain(
-        self, sid: str, state: Any, message: str | None, firings: list[Firing], identities: dict[str, int]
-    ) -> None:
+    def _drain(self, sid: str, state: Any, message: str | None, firings: list[Firing]) -> list[dict[str, Any]]:
+        derived_all: list[dict[str, Any]] = []
         while message:
             if len(firings) >= MAX_FIRINGS:
                 _dre.abandon_action(self._handle, state)
                 raise InferenceError(f"more than {MAX_FIRINGS} rule firings: the rule set does not terminate")
             try:
-                derived = self._act(json.loads(message), firings)
-                if derived:
-                    _dre.assert_facts(self._handle, _engine_json(derived, sid, identities))
+                derived_all.extend(self._act(json.loads(message), firings))
             except BaseException:
                 _dre.abandon_action(self._handle, state)
                 raise
             message = _dre.complete_and_start_action(self._handle, state)
+        return derived_all
 
     def _act(self, message: dict[str, Any], firings: list[Firing]) -> list[dict[str, Any]]:
         ((rule_id, matched),) = message.items()
