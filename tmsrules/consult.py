@@ -23,6 +23,7 @@ import sys
 from typing import Any, Callable, Mapping, TextIO
 
 from tmsrules.errors import InputError
+from tmsrules.paths import get_path, parts, set_path
 from tmsrules.model import Environment
 
 LANGUAGES = ("en", "pt-BR")
@@ -65,7 +66,6 @@ UNKNOWN_WORDS = {"", "?", "unknown", "don't know", "dont know", "skip", "não se
 _TRUE = {"yes", "y", "true", "sim", "s"}
 _FALSE = {"no", "n", "false", "não", "nao"}
 _BOOL_FACTS = re.compile(r"^(tms\.sql\.local|tms\.reboot_pending)$")
-_PATH = re.compile(r"^(?:[a-z_]+|\[\d+\])(?:\.[a-z_]+|\[\d+\])*$")
 
 
 def _check_lang(lang: str) -> str:
@@ -74,53 +74,7 @@ def _check_lang(lang: str) -> str:
     return lang
 
 
-def _parts(path: str) -> list[str]:
-    if not isinstance(path, str) or not _PATH.match(path):
-        raise InputError("fact", f"not a fact path: {path!r:.60}", "a dotted input path such as tms.version or endpoints[0].software")
-    return re.findall(r"[a-z_]+|\[\d+\]", path)
-
-
-def set_path(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A deep copy of ``data`` with the dotted ``path`` set to ``value``."""
-    parts = _parts(path)
-    out = copy.deepcopy(data)
-    node: Any = out
-    for part, nxt in zip(parts, parts[1:]):
-        if part.startswith("["):
-            i = int(part[1:-1])
-            if not isinstance(node, list) or i >= len(node):
-                raise InputError(path, "no such endpoint", "an index of an endpoint the consultation knows")
-            if not isinstance(node[i], dict):
-                raise InputError(path, "not an object", "an endpoint object")
-            node = node[i]
-        else:
-            if not isinstance(node, dict):
-                raise InputError(path, "not an object", "a dotted input path")
-            child = node.get(part)
-            if child is None:
-                child = [] if nxt.startswith("[") else {}
-                node[part] = child
-            node = child
-    last = parts[-1]
-    if last.startswith("["):
-        raise InputError(path, "cannot answer a whole list item", "a field path such as endpoints[0].software")
-    if not isinstance(node, dict):
-        raise InputError(path, "not an object", "a dotted input path")
-    node[last] = value
-    return out
-
-
-def get_path(data: Mapping[str, Any], path: str) -> Any:
-    node: Any = data
-    for part in _parts(path):
-        if part.startswith("["):
-            i = int(part[1:-1])
-            node = node[i] if isinstance(node, list) and i < len(node) else None
-        else:
-            node = node.get(part) if isinstance(node, Mapping) else None
-        if node is None:
-            return None
-    return node
+_parts = parts
 
 
 def coerce(fact: str, value: Any) -> Any:

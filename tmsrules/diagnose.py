@@ -40,6 +40,7 @@ from tmsrules import i18n
 from tmsrules.engine import Engine, Firing
 from tmsrules.errors import InputError
 from tmsrules.model import Environment
+from tmsrules.paths import get_path, set_paths
 from tmsrules.rulebase import Rule, RuleBase, load
 
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\.([a-z0-9_]+)\}")
@@ -437,7 +438,7 @@ class Diagnoser:
                 for a in first[1].answers:
                     for b in second[1].answers:
                         try:
-                            candidate = Environment.from_dict(_with(data, {first[4]: a, second[4]: b}))
+                            candidate = Environment.from_dict(set_paths(data, {first[4]: a, second[4]: b}))
                         except InputError:  # pragma: no cover - the catalog's answers are valid input
                             continue
                         inference = self.infer(candidate)
@@ -479,11 +480,11 @@ class Diagnoser:
     def _try_answers(self, data, fact, question, base_key, base_rules, env) -> tuple[int, frozenset[str]]:
         assume = {}
         for path, value in question.assume.items():
-            if _get(data, path) is None:
+            if get_path(data, path) is None:
                 assume[path] = value
         baseline_key, baseline_rules = base_key, base_rules
         if assume:
-            assumed = _with(data, assume)
+            assumed = set_paths(data, assume)
             inference = self.infer(Environment.from_dict(assumed))
             baseline_key, baseline_rules = self._outcome(inference), {f.rule.id for f in inference.firings}
         outcomes = set()
@@ -491,7 +492,7 @@ class Diagnoser:
         because: set[str] = set()
         for answer in question.answers:
             try:
-                candidate = Environment.from_dict(_with(data, {**assume, fact: answer}))
+                candidate = Environment.from_dict(set_paths(data, {**assume, fact: answer}))
             except InputError:  # pragma: no cover - the catalog's answers are valid input
                 continue
             inference = self.infer(candidate)
@@ -547,36 +548,6 @@ def _version_cuts(rulebase: RuleBase) -> tuple:
                 elif c.right is not None and not hasattr(c.right, "alias"):
                     cuts.add(c.right)
     return tuple(sorted(cuts))
-
-
-def _get(data: Mapping[str, Any], path: str) -> Any:
-    node: Any = data
-    for part in re.findall(r"[a-z_]+|\[\d+\]", path):
-        if part.startswith("["):
-            i = int(part[1:-1])
-            node = node[i] if isinstance(node, list) and i < len(node) else None
-        else:
-            node = node.get(part) if isinstance(node, Mapping) else None
-        if node is None:
-            return None
-    return node
-
-
-def _with(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy of ``data`` with each dotted path set to its value."""
-    import copy
-
-    out = copy.deepcopy(dict(data))
-    for path, value in changes.items():
-        parts = re.findall(r"[a-z_]+|\[\d+\]", path)
-        node: Any = out
-        for part, nxt in zip(parts, parts[1:]):
-            if part.startswith("["):
-                node = node[int(part[1:-1])]
-            else:
-                node = node.setdefault(part, [] if nxt.startswith("[") else {})
-        node[parts[-1]] = value
-    return out
 
 
 def _cache_dir() -> Path | None:
