@@ -10,12 +10,19 @@ from tmsrules.consult import Consultation
 from tmsrules.diagnose import Diagnoser, diagnose
 from tmsrules.diagnosis import Diagnosis
 from tmsrules.errors import InferenceError, InputError, RuleError, TmsRulesError
-from tmsrules.evidence import read_evidence
 from tmsrules.model import Environment
 from tmsrules.simulate import simulate
 from tmsrules.tools import tool_definitions
 
 __version__ = "0.1.0"
+
+
+def read_evidence(*paths):
+    """The partial environment that captures, registry exports and event logs show
+    (see ``tmsrules.evidence.read_evidence``; imported on first use: dpkt is heavy)."""
+    from tmsrules.evidence import read_evidence as read
+
+    return read(*paths)
 
 __all__ = [
     "Consultation",
