@@ -474,6 +474,10 @@ HAND = [
      "endpoints": [{**_CE9, "accepts": ["TLS 1.2", "TLS 1.3"]}]},
     {"tms": {**_TMS15, "communication_security": "medium-high", "schannel": {"TLS 1.1": {"client": "disabled"}}},
      "endpoints": [{**_CE9, "accepts": ["TLS 1.1"]}]},
+    # TMS 14 (TLS 1.0 only) and an endpoint a probe saw accept TLS 1.2 alone, TLS 1.2 off for SCHANNEL
+    # clients: cause-tls12-off-endpoint-needs-it, so the plan creates the keys too (plan-enable-tls12)
+    {"tms": {"version": "14.6.2", "windows": "2012 R2", "reboot_pending": False, "schannel": {"TLS 1.2": {"client": "disabled"}}},
+     "endpoints": [{**_CE9, "accepts": ["TLS 1.2"]}]},
     # captured ClientHello against the stated facts: conflict-*-captured
     {"tms": {**_TMS15, "communication_security": "medium-high", "schannel": {}}, "endpoints": [_CE9],
      "observations": {"client_hello": "TLS 1.0"}},
