@@ -246,12 +246,6 @@ class Rule:
 
 
 @attrs.frozen
-class Text:
-    en: str
-    pt: str = ""
-
-
-@attrs.frozen
 class CatalogEntry:
     """A cause, step, warning or alternative: its texts and sources."""
 
@@ -530,9 +524,3 @@ def load(directory: Path | str | None = None) -> RuleBase:
         windows_names=windows_names,
     )
 
-
-def iter_conclusions(rules: Iterable[Rule], kind: str) -> Iterable[tuple[Rule, Conclusion]]:
-    for rule in rules:
-        for c in rule.conclusions:
-            if c.kind == kind:
-                yield rule, c
