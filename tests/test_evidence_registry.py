@@ -151,6 +151,7 @@ def test_file_without_schannel_keys_shows_nothing(tmp_path):
         (f"[{K}\\TLS 1.2\\Client]\nEnabled=1\n", 4, "not a key, value or comment"),
         ("\"Enabled\"=dword:00000001\n", 3, "a value before any [key] line"),
         (f"[{K}\\TLS 1.2\\Client]\n\"Enabled\"=hex(4):01,00,00\n", 4, "needs 4 bytes"),
+        (f"[{K}\\TLS 1.2\\Client]\n\"Enabled\"=hex(4):01,00,00,1ff\n", 4, "is not a byte"),
         (f"[{K}\\TLS 1.2\\Client]\n\"Blob\"=hex:01,02,\\\n", 4, "past the end of the file"),
     ],
 )

@@ -90,6 +90,9 @@ def _dword(data: str, where: str) -> int | None:
         raw = [b for b in re.split(r"[,\s]+", low[7:]) if b]
         if len(raw) != 4:
             raise InputError(where, f"REG_DWORD written as hex(4) needs 4 bytes, found {len(raw)}", _ACCEPTED)
+        bad = next((b for b in raw if not re.fullmatch(r"[0-9a-f]{1,2}", b)), None)
+        if bad is not None:
+            raise InputError(where, f"hex(4) byte {bad[:20]!r} is not a byte (00..ff)", _ACCEPTED)
         return int.from_bytes(bytes(int(b, 16) for b in raw), "little")
     return None
 
