@@ -87,6 +87,8 @@ def test_csv_without_sql_events_shows_nothing(tmp_path):
     "rows, line, message",
     [
         ("Error,1/2/2020,MSSQLSERVER,abc,Server,x\r\n", 2, "event ID 'abc' is not a number"),
+        ("Error,1/2/2020,MSSQLSERVER,\u00b2,Server,x\r\n", 2, "is not a number"),   # isdigit() but not int()
+        ("Error,1/2/2020,MSSQLSERVER," + "9" * 5000 + ",Server,x\r\n", 2, "is not a number"),  # int() digit limit
         ("Error,1/2/2020,MSSQLSERVER,1,Server,x\r\nError,1/2/2020\r\n", 3, "the row has 2 columns"),
         ('Error,1/2/2020,MSSQLSERVER,1,Server,"ok"\r\nError,1/2/2020,MSSQLSERVER,2,Server,"cut off\r\n',
          3, "malformed CSV"),

@@ -54,7 +54,7 @@ def looks_like_event_csv(text: str) -> bool:
 
 def _event_id(raw: str, where: str) -> int:
     raw = raw.strip()
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:   # an event ID is a 32-bit number at most
         raise InputError(where, f"event ID {raw[:40]!r} is not a number", "a decimal event ID such as 17182")
     value = int(raw)
     return value & 0xFFFF if value > 0xFFFF else value
