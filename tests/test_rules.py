@@ -64,6 +64,12 @@ EXTRA += [
     {"tms": {**T15, "communication_security": "medium-high", "schannel": {"TLS 1.1": {"client": "disabled"}}},
      "endpoints": [{"name": "a", "software": "ce9.15.3.17", "management": "https", "accepts": ["TLS 1.1"]}]},
 ]
+EXTRA += [
+    {"tms": {**T15, "communication_security": "medium", "schannel": {}},
+     "endpoints": [{"name": "a", "management": "https", "status": "No HTTPS response"}]},
+    {"tms": {**T15, "communication_security": "medium-high", "schannel": {}},
+     "endpoints": [{"name": "a", "status": "Security violation: Telnet communication is not allowed"}]},
+]
 SQL_BUILDS = ["10.0.6547.0", "10.0.6000.29", "10.50.6542.0", "10.50.6000.34", "SQL Server 2008 R2 SP3",
               "SQL Server 2008 R2 SP1", "SQL Server 2005", "11.0.3000.0", "11.0.5058.0", "11.0.5352.0",
               "11.0.5532.0", "11.0.5644.2", "11.0.6020.0", "11.0.6216.27", "11.0.7001.0", "SQL Server 2012 SP4",

@@ -118,6 +118,41 @@ def test_4_status_makes_endpoint_affected_with_tms_unknown():
     assert "tms.version" in r.question_facts
 
 
+def test_4_status_alone_is_no_legacy_cause():
+    # 'No HTTPS response' is an HTTPS failure: a merely possible Telnet/SNMP
+    # outcome (management and firmware unknown) must not name legacy causes
+    r = d(env(None, [{"name": "X", "status": "No HTTPS response"}]))
+    assert r.endpoint("X").verdict == "affected"
+    assert "legacy-management-blocked" not in r.cause_ids
+    assert "telnet-snmp-disabled" not in r.warning_ids
+    assert {"tms.version", "endpoints[0].software"} <= set(r.question_facts)
+
+
+@pytest.mark.parametrize("tms, cause, first", [({"version": "14.6.2"}, "tms-below-15", "upgrade-tms"),
+                                               ({"version": "15.2.1", "communication_security": "medium"},
+                                                "tms-security-medium", "set-medium-high")])
+def test_4_status_with_tls10_only_tms_names_the_refusing_endpoint(tms, cause, first):
+    # firmware unknown, TMS known to offer TLS 1.0 only (and TLS 1.0 on): the
+    # status says the endpoint refuses TLS 1.0, the seed's failure
+    r = d(env({**tms, "windows": "2012 R2", "schannel": {}},
+              [{"name": "X", "management": "https", "status": "No HTTPS response"}]))
+    assert r.endpoint("X").causes == ("endpoint-refuses-tls10", cause)
+    assert first in r.step_ids and r.step_ids[-1] == "verify-client-hello"
+    assert "endpoints[0].software" in r.question_facts  # TC 7.3.3 would contradict the status
+
+
+def test_4_status_with_unknown_tms_mode_names_no_firmware_cause():
+    r = d(env({"version": "15.2.1"}, [{"name": "X", "management": "https", "status": "No HTTPS response"}]))
+    assert r.endpoint("X").verdict == "affected" and r.endpoint("X").causes == ()
+
+
+def test_5_telnet_violation_status_is_legacy_blocked():
+    r = d(env({**T15, "communication_security": "medium-high"},
+              [{"name": "HDX", "status": "Security violation: Telnet communication is not allowed"}]))
+    assert r.endpoint("HDX").causes == ("legacy-management-blocked",)
+    assert "telnet-snmp-disabled" in r.warning_ids
+
+
 def test_4_sql_events_support_the_cause_and_make_sql_facts_worth_asking():
     r = d(env({"version": "15.2.1"}, [], {"sql_event_ids": [26011, 17182]}))
     assert r.verdict == "affected" and "sql-tls10-disabled" in r.cause_ids
