@@ -172,3 +172,27 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
     assert cli.main(["simulate", str(tmp_path / "missing.json")]) == 2
     f.write_text('{"tms": {"version": "x"}}')
     assert cli.main(["simulate", str(f)]) == 2
+
+
+def test_simulate_returns_the_final_environment_and_its_steps():
+    result = simulate(SEED)
+    # it is the environment after the plan ...
+    assert isinstance(result, tmsrules.Environment)
+    assert result.tms.communication_security == "medium-high"
+    assert result.environment == result[-1].environment
+    assert type(result.environment) is tmsrules.Environment
+    assert tmsrules.diagnose(result).to_json() == result[-1].diagnosis.to_json()
+    assert result.diagnosis is result[-1].diagnosis
+    assert result.diagnosis.cause_ids == ["legacy-management-blocked"]  # the HDX, warned by the plan
+    # ... and the sequence of steps
+    assert result.step_ids == tuple(tmsrules.diagnose(SEED).step_ids) == tuple(s.step for s in result)
+    assert len(result) == len(result.steps) and bool(result)
+
+
+def test_simulate_with_nothing_to_do_is_the_input():
+    healthy = {"tms": {"version": "15.2.1", "communication_security": "medium-high", "windows": "2012 R2",
+                       "schannel": {}, "reboot_pending": False}, "endpoints": [{"name": "a", "software": "TC7.3.6", "management": "https"}]}
+    result = simulate(healthy)
+    assert len(result) == 0 and not result
+    assert result.environment == tmsrules.Environment.from_dict(healthy)
+    assert result.diagnosis.verdict == "not-affected"

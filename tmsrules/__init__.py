@@ -11,7 +11,7 @@ from tmsrules.diagnose import Diagnoser, diagnose
 from tmsrules.diagnosis import Diagnosis
 from tmsrules.errors import InferenceError, InputError, RuleError, TmsRulesError
 from tmsrules.model import Environment
-from tmsrules.simulate import simulate
+from tmsrules.simulate import SimStep, Simulation, simulate
 from tmsrules.tools import tool_definitions
 
 __version__ = "0.1.0"
@@ -37,5 +37,7 @@ __all__ = [
     "diagnose_many",
     "read_evidence",
     "simulate",
+    "Simulation",
+    "SimStep",
     "tool_definitions",
 ]

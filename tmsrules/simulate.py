@@ -26,9 +26,10 @@ whose firmware a step installs (the same release installed again included:
 its defaults replace whatever the probe saw). The simulation then diagnoses
 the facts alone.
 
-``tmsrules.simulate(environment, plan=None)`` returns one ``SimStep`` per
-step: the step id, what changed, the environment and the diagnosis after
-it. ``tmsrules simulate FILE [--alternative ID] [--json]`` shows the same.
+``tmsrules.simulate(environment, plan=None)`` returns a ``Simulation``: the
+environment after the whole plan, and the sequence of one ``SimStep`` per
+step (the step id, what changed, the environment and the diagnosis after
+it). ``tmsrules simulate FILE [--alternative ID] [--json]`` shows the same.
 """
 
 from __future__ import annotations
@@ -83,6 +84,46 @@ class SimStep:
             "environment": self.environment.to_dict(),
             "diagnosis": self.diagnosis.to_dict(),
         }
+
+
+@attrs.frozen(eq=False)
+class Simulation(Environment):
+    """The result of ``simulate``: the environment after the last step, with every step.
+
+    It *is* the final environment (an ``Environment``: ``tmsrules.diagnose``
+    takes it, ``.tms`` and ``.endpoints`` are the facts after the plan), and
+    it is also the sequence of ``SimStep`` (``len``, iteration, ``[i]``) that
+    shows the environment and the diagnosis after each step. ``diagnosis``
+    is the diagnosis after the last step (of the input itself for an empty
+    plan); ``environment`` the final facts as a plain ``Environment``.
+    """
+
+    steps: tuple[SimStep, ...] = attrs.field(default=(), repr=False)
+    before: Diagnosis | None = attrs.field(default=None, repr=False)
+
+    @property
+    def environment(self) -> Environment:
+        return Environment(tms=self.tms, endpoints=self.endpoints, observations=self.observations)
+
+    @property
+    def diagnosis(self) -> Diagnosis | None:
+        return self.steps[-1].diagnosis if self.steps else self.before
+
+    @property
+    def step_ids(self) -> tuple[str, ...]:
+        return tuple(s.step for s in self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def __getitem__(self, index):
+        return self.steps[index]
+
+    def __bool__(self) -> bool:
+        return bool(self.steps)
 
 
 # --------------------------------------------------------------------------- the TLS 1.2 build table
@@ -297,16 +338,20 @@ def simulate(
     *,
     questions: bool = False,
     diagnoser=None,
-) -> list[SimStep]:
+) -> Simulation:
     """Apply ``plan`` step by step and diagnose after each step.
 
     ``plan``: None for the diagnosis' own plan, an alternative id
-    (``"downgrade-endpoints"``), or a list of step ids. Raises ``InputError``
-    for bad input, an unknown step or an alternative not offered.
+    (``"downgrade-endpoints"``), or a list of step ids. Returns a
+    ``Simulation``: the environment after the plan, which is also the
+    sequence of steps (each with its environment and diagnosis). Raises
+    ``InputError`` for bad input, an unknown step or an alternative not
+    offered.
     """
     diagnoser = _diagnoser(diagnoser)
     env = Environment.from_dict(environment)
-    steps = plan_steps(diagnoser.diagnose(env, questions=False), plan)
+    before = diagnoser.diagnose(env, questions=False)
+    steps = plan_steps(before, plan)
     for i, step in enumerate(steps):
         if ("step", step) not in diagnoser.rulebase.catalog:
             known = ", ".join(e.id for e in diagnoser.rulebase.entries("step"))
@@ -315,7 +360,7 @@ def simulate(
     for step in steps:
         env, changes = apply_step(env, step, diagnoser)
         out.append(SimStep(step=step, changes=changes, environment=env, diagnosis=diagnoser.diagnose(env, questions=questions)))
-    return out
+    return Simulation(tms=env.tms, endpoints=env.endpoints, observations=env.observations, steps=tuple(out), before=before)
 
 
 # --------------------------------------------------------------------------- CLI
