@@ -182,3 +182,31 @@ def test_huge_text_file_is_refused(tmp_path):
 def test_parse_reg_rejects_text_without_header():
     with pytest.raises(InputError, match="not a registry export"):
         parse_reg("[HKEY_LOCAL_MACHINE\\X]\n", "t.reg")
+
+
+def test_a_long_continued_value_is_read_in_linear_time(tmp_path):
+    # 600,000 continuation lines (3.6 MB): joining them one by one was quadratic (minutes)
+    path = tmp_path / "long.reg"
+    path.write_bytes((HEAD + "[HKEY_CURRENT_USER\\X]\r\n\"Blob\"=hex:" + "00,\\\r\n" * 600_000 + "00\r\n").encode())
+    import time
+
+    start = time.monotonic()
+    assert read_evidence(str(path)) == {}
+    assert time.monotonic() - start < 20
+
+
+def test_huge_quoted_strings_do_not_exhaust_memory(tmp_path):
+    # a 15 MB value name and value full of escaped quotes: a regex with a repeated
+    # alternation took over a gigabyte of backtracking state for them
+    import subprocess
+    import sys
+
+    path = tmp_path / "quotes.reg"
+    path.write_bytes((HEAD + "[HKEY_CURRENT_USER\\X]\r\n\"" + 'a\\"' * 2_500_000 + "\"=\""
+                      + 'b\\"' * 2_500_000 + "\"\r\n").encode())
+    code = ("import resource, sys; from tmsrules.evidence import read_evidence; "
+            "assert read_evidence(sys.argv[1]) == {}; "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) < 600 * 1024            # KiB on Linux

@@ -43,8 +43,10 @@ PROTOCOLS_KEY = SCHANNEL + r"\Protocols"
 SIDES = ("client", "server")
 
 _ROOTS = {"HKLM": "HKEY_LOCAL_MACHINE"}
-_VALUE = re.compile(r'^(?:"((?:[^"\\]|\\.)*)"|(@))\s*=\s*(.*)$', re.S)
-_DATA = re.compile(r'^(?:-|"(?:[^"\\]|\\.)*"|dword:[0-9a-fA-F]{1,8}|hex(?:\([0-9a-fA-F]{1,8}\))?:[0-9a-fA-F,\s]*)$', re.S | re.I)
+# Quoted strings are scanned by _quoted_end, not by a regex: a repeated alternation on a
+# multi-megabyte value costs the regex engine gigabytes of backtracking state.
+_DATA = re.compile(r'^(?:-|dword:[0-9a-fA-F]{1,8}|hex(?:\([0-9a-fA-F]{1,8}\))?:[0-9a-fA-F,\s]*)$', re.S | re.I)
+_QUOTE_OR_ESCAPE = re.compile(r'\\.|"', re.S)
 _PROTO_NAMES = {p.lower(): p for p in PROTOCOLS}
 _ACCEPTED = 'regedit syntax: [KEY], [-KEY], "Name"=dword:XXXXXXXX, "Name"=hex(4):..., "Name"=-, ; comments'
 
@@ -63,15 +65,52 @@ def _logical_lines(text: str, name: str):
     i = 0
     while i < len(lines):
         start = i
-        line = lines[i].rstrip()
+        part = lines[i].rstrip()
         i += 1
-        while line.endswith("\\") and not line.lstrip().startswith((";", "[")):
+        if part.lstrip().startswith((";", "[")):
+            yield start + 1, part
+            continue
+        parts = []                           # joined once at the end: a long continued value stays linear
+        while part.endswith("\\"):
             if i >= len(lines):
                 raise InputError(f"{name}:line {start + 1}", "the value is continued with '\\' past the end of the file",
                                  _ACCEPTED)
-            line = line[:-1] + lines[i].strip()
+            parts.append(part[:-1])
+            part = lines[i].strip()
             i += 1
-        yield start + 1, line
+        parts.append(part)
+        yield start + 1, "".join(parts)
+
+
+def _quoted_end(text: str, start: int) -> int:
+    """Index just after the string that opens with the quote at ``start``; -1 when it is not closed."""
+    for m in _QUOTE_OR_ESCAPE.finditer(text, start + 1):
+        if m.group() == '"':
+            return m.end()
+    return -1
+
+
+def _split_value(line: str) -> tuple[str | None, str] | None:
+    """``(name, data)`` of a value line (name None for the default value ``@``); None when it is not one."""
+    if line.startswith("@"):
+        name, rest = None, line[1:]
+    elif line.startswith('"'):
+        end = _quoted_end(line, 0)
+        if end < 0:
+            return None
+        name, rest = line[1:end - 1], line[end:]
+    else:
+        return None
+    rest = rest.lstrip()
+    if not rest.startswith("="):
+        return None
+    return name, rest[1:].strip()
+
+
+def _valid_data(data: str) -> bool:
+    if data.startswith('"'):
+        return _quoted_end(data, 0) == len(data)
+    return bool(_DATA.match(data))
 
 
 def _normalize_key(path: str) -> str:
@@ -165,17 +204,17 @@ def parse_reg(text: str, name: str) -> dict:
                 current = (proto, side)
                 sides.setdefault(current, {})
             continue
-        match = _VALUE.match(stripped)
-        if not match:
+        value_line = _split_value(stripped)
+        if value_line is None:
             raise InputError(where, f"not a key, value or comment: {stripped[:80]!r}", _ACCEPTED)
-        data = match.group(3).strip()
-        if not _DATA.match(data):
+        vname, data = value_line
+        if not _valid_data(data):
             raise InputError(where, f"unreadable value data {data[:60]!r}", _ACCEPTED)
         if not in_key:
             raise InputError(where, "a value before any [key] line", _ACCEPTED)
-        if current is None or match.group(2):
+        if current is None or vname is None:
             continue
-        vname = match.group(1).lower()
+        vname = vname.lower()
         if vname not in ("enabled", "disabledbydefault"):
             continue
         if data == "-":
