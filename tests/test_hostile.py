@@ -303,6 +303,27 @@ def test_too_many_kinds_of_endpoint_are_refused_quickly():
     assert f"at most {MAX_PROFILES} distinct combinations" in str(info.value)
 
 
+def test_huge_integers_are_refused_before_conversion():
+    for digits in ("9" * 5000, "-" + "9" * 5000, "1" * 100_000):
+        with pytest.raises(tmsrules.InputError) as info:
+            cli.parse_json('{"observations": {"sql_event_ids": [%s]}}' % digits, "f.json")
+        assert "digits is too long" in str(info.value) and info.value.path == "f.json"
+    assert cli.parse_json("[" + "9" * cli.MAX_INT_DIGITS + "]", "f") == [int("9" * cli.MAX_INT_DIGITS)]
+
+
+def test_a_field_given_twice_is_refused_naming_its_path():
+    cases = {
+        '{"tms": {"version": "15.2"}, "tms": {"version": "14.6"}}': "tms",
+        '{"tms": {"schannel": {"TLS 1.2": {"client": "enabled", "client": "disabled"}}}}': "tms.schannel.TLS 1.2.client",
+        '{"endpoints": [{"name": "a"}, {"name": "b", "software": "ce9.1", "software": "TC7.3.3"}]}': "endpoints[1].software",
+    }
+    for text, path in cases.items():
+        with pytest.raises(tmsrules.InputError) as info:
+            cli.parse_json(text, "f.json")
+        assert info.value.path == path and "given twice" in str(info.value)
+    assert cli.parse_json('{"a": {"x": 1}, "b": {"x": 1}}', "f") == {"a": {"x": 1}, "b": {"x": 1}}
+
+
 def test_read_json_size_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "MAX_INPUT_BYTES", 1024)
     path = tmp_path / "big.json"
@@ -336,6 +357,10 @@ BAD_FILES = {
     "wrong-type.json": b'{"tms": {"version": 15}}',
     "huge-string.json": b'{"tms": {"windows": "' + b"x" * 2_000_000 + b'"}}',
     "unknown-field.json": b'{"tms": {"verison": "15.2.1"}}',
+    # int() refuses more than 4,300 digits with a ValueError (Python 3.11+)
+    "huge-int.json": b'{"observations": {"sql_event_ids": [' + b"9" * 5000 + b"]}}",
+    "duplicate-field.json": b'{"tms": {"communication_security": "medium", "communication_security": "high"}}',
+    "whitespace.json": b" \r\n\t",
 }
 
 

@@ -43,16 +43,71 @@ def read_json(path: str, stdin=None) -> Any:
     return parse_json(raw, where)
 
 
+#: The most digits a JSON integer may have (Python's own default limit for
+#: converting text to int; no field of the contract takes more than 10).
+MAX_INT_DIGITS = 4300
+
+
+class _Duplicate(dict):
+    """A JSON object in which some field name appeared twice (found after parsing)."""
+
+    __slots__ = ("duplicate",)
+
+
 def parse_json(text: str, where: str) -> Any:
+    """Parse JSON text or raise InputError: invalid JSON, NaN/Infinity, an
+    integer of more than ``MAX_INT_DIGITS`` digits, nesting too deep, or a
+    field name given twice in one object (named by its path)."""
+
     def no_constants(name: str) -> Any:
         raise InputError(where, f"{name} is not a JSON value", "standard JSON (no NaN or Infinity)")
 
+    def bounded_int(digits: str) -> int:
+        if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+            raise InputError(where, f"a number of {len(digits.lstrip('-'))} digits is too long", f"numbers of at most {MAX_INT_DIGITS} digits")
+        return int(digits)
+
+    if not text.strip():
+        raise InputError(where, "empty: no JSON document", "a JSON object")
+    duplicates = []
+
+    def pairs(items: list) -> dict:
+        obj = dict(items)
+        if len(obj) == len(items):
+            return obj
+        seen: set = set()
+        marked = _Duplicate(obj)
+        marked.duplicate = next(k for k, _ in items if k in seen or seen.add(k))
+        duplicates.append(marked)
+        return marked
+
     try:
-        return json.loads(text, parse_constant=no_constants)
+        data = json.loads(text, parse_constant=no_constants, parse_int=bounded_int, object_pairs_hook=pairs)
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}", "a JSON object") from None
     except RecursionError:
         raise InputError(where, "JSON nested too deeply", "a JSON object of reasonable depth") from None
+    except InputError:
+        raise
+    except ValueError as exc:  # pragma: no cover - any other conversion limit of json
+        raise InputError(where, f"not valid JSON: {exc}", "a JSON object") from None
+    if duplicates:
+        raise InputError(_duplicate_path(data), "field given twice in one object", "each field name once per object")
+    return data
+
+
+def _duplicate_path(data: Any) -> str:
+    """The dotted path (``endpoints[2].name``) of the first field given twice."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, _Duplicate):
+            return f"{path}.{node.duplicate}" if path else str(node.duplicate)
+        if isinstance(node, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(node))))
+    return ""  # pragma: no cover - a duplicate was recorded
 
 
 def _diagnose(args: argparse.Namespace) -> int:
