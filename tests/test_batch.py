@@ -200,6 +200,36 @@ def test_jsonl_progress_on_a_terminal_only(monkeypatch):
     assert plain.getvalue() == ""
 
 
+def test_jsonl_progress_line_is_cleared_before_output_on_the_same_terminal(monkeypatch):
+    """stdout and stderr on one terminal: no diagnosis line may start after a
+    progress line (they would share one line on the screen)."""
+    monkeypatch.setattr(batch, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(batch, "_PROGRESS_EVERY", 0.0)
+
+    class Screen:
+        def __init__(self):
+            self.text = ""
+
+        def isatty(self):
+            return True
+
+        def write(self, s):
+            self.text += s
+
+        def flush(self):
+            pass
+
+    screen = Screen()
+    data = ((json.dumps(OLD_TMS) + "\n") * 3).encode()
+    code = run_jsonl(_args(), stdin=_Stdin(data), stdout=screen, stderr=screen)
+    assert code == 0 and screen.text.count('{"contract"') == 3
+    assert "lines (0 bad)" in screen.text
+    for before in screen.text.split('{"contract"')[:-1]:
+        # what the screen line holds when the diagnosis starts: the text since
+        # the last newline, after the last "clear this line"
+        assert before.rsplit("\n", 1)[-1].rsplit("\r\033[K", 1)[-1] == "", repr(before[-80:])
+
+
 def test_jsonl_progress_waits_for_slow_work(monkeypatch):
     monkeypatch.setattr(batch, "PROGRESS_AFTER", 3600.0)
     tty = _TTY()

@@ -134,6 +134,7 @@ class _Progress:
         if self.shown:
             self.stream.write("\r\033[K")
             self.stream.flush()
+            self.shown = False
 
 
 def _lines(stream, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
@@ -191,6 +192,9 @@ def run_jsonl(args: Any, stdin=None, stdout=None, stderr=None) -> int:
             total = None
 
     progress = _Progress(stderr, total)
+    # stdout on a terminal too (the same one, usually): take the progress line
+    # away before each diagnosis line, or the two end up on one line
+    clear_for_output = progress.enabled and bool(getattr(stdout, "isatty", lambda: False)())
     bad = internal = count = 0
 
     def report(number: int, message: str) -> None:
@@ -236,6 +240,8 @@ def run_jsonl(args: Any, stdin=None, stdout=None, stderr=None) -> int:
                     bad += 1
                     report(number, f"a string holds {text[exc.start]!r}, which is not valid Unicode (accepted: valid Unicode text)")
                 else:
+                    if clear_for_output:
+                        progress.clear()
                     stdout.write(text + "\n")
                     stdout.flush()
             progress.update(count, bad, done)
