@@ -209,3 +209,34 @@ def test_probe_leaves_the_default_context_alone(server):
     after = ssl.create_default_context()
     assert before.minimum_version == after.minimum_version
     assert [c["name"] for c in before.get_ciphers()] == [c["name"] for c in after.get_ciphers()]
+
+
+def test_refusals_say_how(server):
+    s = server(V.TLSv1_2, V.TLSv1_2)
+    result = probe("127.0.0.1", s.port, timeout=3)
+    if LOCAL["TLS 1.0"]:
+        assert result["failures"]["TLS 1.0"] == "alert: protocol_version"
+        assert "TLS 1.0 refused (alert: protocol_version)" in describe(result)
+    assert "TLS 1.2" not in result["failures"]
+    from tmsrules.probe import no_tls_answer
+
+    assert no_tls_answer(result) is None
+
+
+@pytest.mark.parametrize("mode, why", [("reset", "connection reset"), ("silent", "no TLS answer within 0.3 s")])
+def test_cli_exits_3_when_no_version_gets_a_tls_answer(server, capsys, mode, why):
+    # silence or a reset at every version is no claim about the endpoint's TLS versions:
+    # it must not read as "refuses TLS 1.0 (like TC >= 7.3.6)" with exit 0
+    from tmsrules.cli import main
+
+    s = server(mode=mode)
+    assert main(["probe", f"127.0.0.1:{s.port}", "--timeout", "0.3", "--json"]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"tmsrules: 127.0.0.1:{s.port}: no TLS handshake succeeded at any version")
+    if mode == "reset":
+        assert why in lines[0] or "closed by the endpoint" in lines[0]
+    else:
+        assert why in lines[0]

@@ -23,7 +23,12 @@ Result::
   never a claim about the endpoint.
 
 ``refuses_tls10`` is ``not accepts["TLS 1.0"]``, or ``None`` when TLS 1.0 was
-not tested. ``accepted_versions(result)`` gives the list for the contract's
+not tested. ``failures`` says, for each version refused, how: ``"alert:
+protocol_version"``, ``"connection reset"``, ``"connection closed by the
+endpoint"``, ``"no TLS answer within 5 s"``, ``"the answer is not TLS"``.
+When no version at all was accepted, ``no_tls_answer(result)`` says why: that
+is no claim about the endpoint's TLS versions (wrong port, a service that is
+not TLS, or something dropping the handshakes), and the CLI exits 3. ``accepted_versions(result)`` gives the list for the contract's
 ``endpoints[].accepts``.
 
 A host that cannot be reached (name not resolved, connection refused,
@@ -108,7 +113,28 @@ def _connect(host: str, port: int, timeout: float) -> socket.socket:
         raise ProbeError(host, port, f"cannot connect ({exc.strerror or exc})") from None
 
 
-def _handshake(host: str, port: int, name: str, ctx: ssl.SSLContext, timeout: float) -> bool:
+def _failure(exc: BaseException, timeout: float) -> str:
+    """A short reason for a failed handshake: the alert, a reset, a close, silence."""
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return f"no TLS answer within {timeout:g} s"
+    if isinstance(exc, ssl.SSLEOFError):
+        return "connection closed by the endpoint"
+    if isinstance(exc, ssl.SSLError):
+        reason = (exc.reason or "").lower()
+        if reason.startswith(("tlsv1_alert_", "sslv3_alert_")):
+            return "alert: " + reason.split("_alert_", 1)[1]
+        if reason == "wrong_version_number":
+            return "the answer is not TLS"
+        return reason.replace("_", " ") or "TLS error"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return type(exc).__name__
+
+
+def _handshake(host: str, port: int, name: str, ctx: ssl.SSLContext, timeout: float) -> tuple[bool, str | None]:
+    """``(accepted, why not)`` of one handshake at version ``name``."""
     sock = _connect(host, port, timeout)
     sni = None
     try:
@@ -119,9 +145,10 @@ def _handshake(host: str, port: int, name: str, ctx: ssl.SSLContext, timeout: fl
         with ctx.wrap_socket(sock, server_hostname=sni, do_handshake_on_connect=False) as tls:
             tls.settimeout(timeout)
             tls.do_handshake()
-            return _OPENSSL_NAMES.get(tls.version() or "") == name
-    except (ssl.SSLError, ConnectionError, socket.timeout, TimeoutError, OSError):
-        return False                       # alert, reset, close or silence: not accepted
+            got = _OPENSSL_NAMES.get(tls.version() or "")
+            return (True, None) if got == name else (False, f"negotiated {got or tls.version()}")
+    except (ssl.SSLError, ConnectionError, socket.timeout, TimeoutError, OSError) as exc:
+        return False, _failure(exc, timeout)    # alert, reset, close or silence: not accepted
     finally:
         sock.close()
 
@@ -136,12 +163,32 @@ def probe(host: str, port: int = 443, timeout: float = 5.0) -> dict:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 300:
         raise InputError("timeout", f"{timeout!r} is not a timeout", "seconds, more than 0 and at most 300")
     accepts: dict[str, bool | None] = {}
+    failures: dict[str, str] = {}
     for name, version in VERSIONS.items():
         ctx = _context(version)
-        accepts[name] = None if ctx is None else _handshake(host, port, name, ctx, float(timeout))
+        if ctx is None:
+            accepts[name] = None
+            continue
+        accepts[name], why = _handshake(host, port, name, ctx, float(timeout))
+        if why:
+            failures[name] = why
     tls10 = accepts["TLS 1.0"]
     return {"host": host, "port": port, "accepts": accepts,
-            "refuses_tls10": None if tls10 is None else not tls10}
+            "refuses_tls10": None if tls10 is None else not tls10, "failures": failures}
+
+
+def no_tls_answer(result: dict) -> str | None:
+    """Why no version was accepted, when none was (silence, resets, a non-TLS service); else None.
+
+    Such an endpoint told nothing about its TLS versions: it is not an HTTPS
+    endpoint on that port, or something in between drops the handshakes.
+    """
+    accepts = result.get("accepts", {})
+    if any(v is True for v in accepts.values()) or not any(v is False for v in accepts.values()):
+        return None
+    failures = result.get("failures", {})
+    reasons = sorted({failures.get(n, "refused") for n, v in accepts.items() if v is False})
+    return "no TLS handshake succeeded at any version (" + "; ".join(reasons) + ")"
 
 
 def accepted_versions(result: dict) -> list[str]:
@@ -152,7 +199,14 @@ def accepted_versions(result: dict) -> list[str]:
 def describe(result: dict) -> str:
     """One readable line for a probe result."""
     words = {True: "accepted", False: "refused", None: "not tested (local OpenSSL cannot offer it)"}
-    parts = ", ".join(f"{name} {words[result['accepts'].get(name)]}" for name in VERSIONS)
+    failures = result.get("failures", {})
+
+    def word(name: str) -> str:
+        state = result["accepts"].get(name)
+        why = failures.get(name) if state is False else None
+        return words[state] + (f" ({why})" if why else "")
+
+    parts = ", ".join(f"{name} {word(name)}" for name in VERSIONS)
     verdict = {
         True: "refuses TLS 1.0 (like TC >= 7.3.6 / CE >= 8.1.0): TMS offering TLS 1.0 only cannot manage it",
         False: "accepts TLS 1.0",

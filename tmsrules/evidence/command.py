@@ -9,7 +9,8 @@
   alternative) as a file regedit imports, or the file that undoes them.
 
 Exit codes: 0 done, 2 bad input (``tmsrules: <message>`` on stderr), 3 the
-probed host could not be reached (unreachable, refused, timed out).
+probed host could not be reached (unreachable, refused, timed out) or gave no
+TLS answer at any version (silence, resets, a service that is not TLS).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def add_probe_parser(subparsers) -> None:
 
 
 def probe_handler(args) -> int:
-    from tmsrules.probe import ProbeError, describe, probe
+    from tmsrules.probe import ProbeError, describe, format_target, no_tls_answer, probe
 
     try:
         host, port = parse_target(args.target)
@@ -99,6 +100,10 @@ def probe_handler(args) -> int:
         return _fail(exc, EXIT_INPUT)
     except ProbeError as exc:
         return _fail(exc, EXIT_UNREACHABLE)
+    silent = no_tls_answer(result)
+    if silent:                  # silence or resets at every version: no claim about the endpoint's TLS
+        return _fail(f"{format_target(result['host'], result['port'])}: {silent}: not a TLS endpoint on "
+                     "that port, or something drops the handshakes", EXIT_UNREACHABLE)
     if args.json:
         sys.stdout.write(json.dumps(result, sort_keys=True, indent=2) + "\n")
     else:
