@@ -240,3 +240,10 @@ def test_cli_exits_3_when_no_version_gets_a_tls_answer(server, capsys, mode, why
         assert why in lines[0] or "closed by the endpoint" in lines[0]
     else:
         assert why in lines[0]
+
+
+@pytest.mark.parametrize("host", ["a" * 70 + ".example", "a..b", "ex ample", "a\x00b"])
+def test_bad_host_names_are_input_errors(host):
+    # a label over 63 characters made the idna codec raise UnicodeError: an internal error (exit 1)
+    with pytest.raises(InputError, match="^host: "):
+        probe(host, 443, timeout=1)

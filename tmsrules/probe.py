@@ -158,6 +158,16 @@ def probe(host: str, port: int = 443, timeout: float = 5.0) -> dict:
     if not isinstance(host, str) or not host.strip():
         raise InputError("host", f"{host!r} is not a host name or address", "a host name or IP address")
     host = host.strip().strip("[]")
+    if any(c.isspace() or not c.isprintable() for c in host):
+        raise InputError("host", f"{host!r} is not a host name or address", "a host name or IP address")
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+    except OSError:
+        try:
+            host.encode("idna")              # what the resolver does: labels of 1..63 characters
+        except UnicodeError:
+            raise InputError("host", f"{host[:80]!r} is not a valid host name (each dot-separated label "
+                                     "needs 1 to 63 characters)", "a host name or IP address") from None
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise InputError("port", f"{port!r} is not a TCP port", "an integer 1..65535")
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 300:
