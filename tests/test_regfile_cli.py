@@ -313,3 +313,34 @@ def test_subprocess_fix_and_rollback(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "tmsrules", "regfile", str(tmp_path / "nope.json"), "-o",
                           str(tmp_path / "x.reg")], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def test_rollback_restores_the_exported_values_value_for_value(tmp_path):
+    # an IIS Crypto-style export: TLS 1.1 Client holds DisabledByDefault alone, TLS 1.2 Client
+    # Enabled=0 alone, TLS 1.2 Server Enabled=ffffffff. Their states ("disabled", "enabled")
+    # rewritten as Enabled/DisabledByDefault pairs are not what was exported
+    # (DisabledByDefault=1 without Enabled is not Enabled=0: an application may still ask for it).
+    from tmsrules.evidence.registry import parse_reg_values
+
+    export = tmp_path / "before.reg"
+    export.write_bytes(b"\xff\xfe" + (
+        "Windows Registry Editor Version 5.00\r\n\r\n"
+        f"[{KEY}]\r\n\r\n"
+        f"[{KEY}\\TLS 1.1\\Client]\r\n\"DisabledByDefault\"=dword:00000001\r\n\r\n"
+        f"[{KEY}\\TLS 1.2\\Client]\r\n\"Enabled\"=dword:00000000\r\n\r\n"
+        f"[{KEY}\\TLS 1.2\\Server]\r\n\"Enabled\"=dword:ffffffff\r\n\r\n").encode("utf-16-le"))
+    code, undo = regfile(tmp_path, W2008R2, "--evidence", str(export), "--rollback", out="undo.reg")
+    assert code == 0
+    body = text(undo)
+    assert f"[{KEY}\\TLS 1.1\\Client]\r\n\"Enabled\"=-\r\n\"DisabledByDefault\"=dword:00000001\r\n" in body
+    assert f"[{KEY}\\TLS 1.2\\Client]\r\n\"Enabled\"=dword:00000000\r\n\"DisabledByDefault\"=-\r\n" in body
+    assert f"[{KEY}\\TLS 1.2\\Server]\r\n\"Enabled\"=dword:ffffffff\r\n\"DisabledByDefault\"=-\r\n" in body
+    code, fix = regfile(tmp_path, W2008R2, "--evidence", str(export))
+    assert code == 0
+    # export, then the fix, then the rollback, imported in order: the exported values again
+    bodies = [open(p, "rb").read()[2:].decode("utf-16-le") for p in (str(export), fix, undo)]
+    merged = bodies[0] + "".join(b.split("\n", 1)[1] for b in bodies[1:])
+    def values(text, name):            # a key the fix created stays, empty: no values is no key for SCHANNEL
+        return {p: {s: v for s, v in sides.items() if v} for p, sides in parse_reg_values(text, name).items()}
+
+    assert values(merged, "imported") == values(bodies[0], "before")

@@ -18,7 +18,8 @@ SCHANNEL reads the keys at boot: the server must restart afterwards.
 with ``exported`` (a ``tms.schannel`` dict read from a registry export taken
 before the fix) each touched protocol side goes back to its exported state
 (a protocol or side missing from the export is taken as ``"default"``: no
-key); without it, exactly the values the fix creates are deleted, and a side
+key), value for value when ``exported_values`` gives the export's raw DWORDs;
+without it, exactly the values the fix creates are deleted, and a side
 the fix reset to ``"default"`` cannot be restored (its old values are
 unknown): the file says so in a ``;`` comment.
 """
@@ -76,7 +77,7 @@ def _render(entries: dict[tuple[str, str], str], comments: list[str] = ()) -> by
             if state is None:
                 continue
             lines.append(f"[{KEY}\\{proto}\\{side.capitalize()}]")
-            lines.extend(_VALUES[state])
+            lines.extend(_VALUES[state] if isinstance(state, str) else state)
             lines.append("")
     text = "\r\n".join(lines) + "\r\n"
     return b"\xff\xfe" + text.encode("utf-16-le")
@@ -87,9 +88,46 @@ def render_reg(changes: dict) -> bytes:
     return _render(_normalize(changes, "changes"))
 
 
-def render_rollback(changes: dict, exported: dict | None = None) -> bytes:
-    """The .reg file (bytes) that undoes ``render_reg(changes)``; see the module doc."""
+def _raw_lines(values: dict) -> tuple[str, str]:
+    """The two value lines that put back an exported side's ``Enabled``/``DisabledByDefault`` as they were."""
+    out = []
+    for vname in ("Enabled", "DisabledByDefault"):
+        v = values.get(vname.lower())
+        if v is None:
+            out.append(f'"{vname}"=-')
+        elif isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 0xFFFFFFFF:
+            raise InputError(f"exported_values.{vname}", f"{v!r} is not a DWORD", "an integer 0..0xffffffff")
+        else:
+            out.append(f'"{vname}"=dword:{v:08x}')
+    return tuple(out)
+
+
+def render_rollback(changes: dict, exported: dict | None = None, exported_values: dict | None = None) -> bytes:
+    """The .reg file (bytes) that undoes ``render_reg(changes)``; see the module doc.
+
+    ``exported_values`` (``tmsrules.evidence.registry.parse_reg_values`` of the
+    export) restores each touched side value for value, as it was exported
+    (``Enabled`` alone, ``DisabledByDefault`` alone, ``ffffffff``...): its
+    state alone would not (``DisabledByDefault=1`` without ``Enabled`` is not
+    ``Enabled=0``). Protocols it does not show fall back to ``exported``.
+    """
     touched = _normalize(changes, "changes")
+    if exported_values:
+        names = {p.lower(): p for p in PROTOCOLS}
+        raw = {(names[str(p).strip().lower()], str(side).strip().lower()): values
+               for p, sides in exported_values.items() if str(p).strip().lower() in names
+               for side, values in sides.items()}
+        shown = {names[str(p).strip().lower()] for p in exported_values if str(p).strip().lower() in names}
+        before = _normalize(exported, "exported") if exported is not None else {}
+        entries = {}
+        for key in touched:
+            if key[0] in shown:
+                entries[key] = _raw_lines(raw.get(key, {}))
+            elif exported is not None:
+                entries[key] = before.get(key, "default")
+            else:
+                entries[key] = "default"
+        return _render(entries)
     if exported is not None:
         if not isinstance(exported, dict):
             raise InputError("exported", f"expected a tms.schannel object, got {type(exported).__name__}",

@@ -136,14 +136,21 @@ def registry_changes(step_ids, rulebase=None) -> dict:
     return changes
 
 
-def read_environment_and_export(env_path: str, evidence: list[str]) -> tuple[dict, dict | None]:
+def read_environment_and_export(env_path: str, evidence: list[str], raw: bool = False):
     """The environment JSON with the evidence merged in, and the ``tms.schannel`` of the
-    registry exports among the evidence files (merged in order; None when there is none)."""
+    registry exports among the evidence files (merged in order; None when there is none).
+
+    With ``raw``, a third item: the exports' raw values (``parse_reg_values``; a later
+    export's protocol replaces an earlier one's), what a rollback restores; None without one.
+    """
     from tmsrules.cli import read_json
     from tmsrules.evidence import merge, read_file
+    from tmsrules.evidence.common import MAX_CAPTURE_BYTES, read_bytes
+    from tmsrules.evidence.registry import read_reg_values
 
     data = read_json(env_path)
     exported = None
+    values = None
     if evidence:
         partials = []
         for path in evidence:
@@ -153,8 +160,10 @@ def read_environment_and_export(env_path: str, evidence: list[str]) -> tuple[dic
                 schannel = partial.get("tms", {}).get("schannel", {})
                 exported = merge({"tms": {"schannel": exported or {}}},
                                  {"tms": {"schannel": schannel}})["tms"]["schannel"]
+                if raw:
+                    values = {**(values or {}), **read_reg_values(read_bytes(path, MAX_CAPTURE_BYTES), path)}
         data = merge(data, *partials)
-    return data, exported
+    return (data, exported, values) if raw else (data, exported)
 
 
 def add_regfile_parser(subparsers) -> None:
@@ -188,7 +197,7 @@ def regfile_handler(args) -> int:
     from tmsrules.regfile import render_reg, render_rollback
     from tmsrules.simulate import plan_steps
 
-    data, exported = read_environment_and_export(args.file, args.evidence)
+    data, exported, exported_values = read_environment_and_export(args.file, args.evidence, raw=True)
     diagnoser = default_diagnoser()
     diagnosis = diagnoser.diagnose(data, questions=False)
     steps = plan_steps(diagnosis, args.alternative)
@@ -198,7 +207,7 @@ def regfile_handler(args) -> int:
         shown = ", ".join(steps) or "no steps"
         print(f"tmsrules: the {which} has no registry step ({shown}): no .reg file written", file=sys.stderr)
         return EXIT_OK
-    body = render_rollback(changes, exported) if args.rollback else render_reg(changes)
+    body = render_rollback(changes, exported, exported_values) if args.rollback else render_reg(changes)
     if args.output == "-":
         sys.stdout.flush()
         sys.stdout.buffer.write(body)

@@ -150,6 +150,21 @@ def state_of(values: dict) -> str:
 
 def parse_reg(text: str, name: str) -> dict:
     """``tms.schannel`` partial environment from the text of a .reg export."""
+    schannel = {proto: {side: state_of(values[side]) if side in values else "default" for side in SIDES}
+                for proto, values in parse_reg_values(text, name).items()}
+    if not schannel:
+        return {}
+    return {"tms": {"schannel": schannel}}
+
+
+def parse_reg_values(text: str, name: str) -> dict:
+    """The raw SCHANNEL values of a .reg export: ``{protocol: {side: {"enabled": int|None, "disabledbydefault": int|None}}}``.
+
+    Holds the protocols the export shows (every protocol when it holds the
+    ``Protocols`` key itself); a side is present when its key is, with the
+    DWORDs it holds (a missing value is absent from the dict). This is what
+    a rollback restores, value for value (``parse_reg`` reduces it to states).
+    """
     lines = _logical_lines(text, name)
     header = None
     for lineno, line in lines:
@@ -228,16 +243,15 @@ def parse_reg(text: str, name: str) -> dict:
     protocols = set(seen)
     if covers_all:
         protocols |= set(PROTOCOLS)
-    schannel = {}
-    for proto in PROTOCOLS:
-        if proto in protocols:
-            schannel[proto] = {side: state_of(sides[(proto, side)]) if (proto, side) in sides else "default"
-                               for side in SIDES}
-    if not schannel:
-        return {}
-    return {"tms": {"schannel": schannel}}
+    return {proto: {side: dict(sides[(proto, side)]) for side in SIDES if (proto, side) in sides}
+            for proto in PROTOCOLS if proto in protocols}
 
 
 def read_reg(data: bytes, name: str) -> dict:
     """``tms.schannel`` partial environment from the bytes of a .reg file."""
     return parse_reg(decode_text(data, name), name)
+
+
+def read_reg_values(data: bytes, name: str) -> dict:
+    """``parse_reg_values`` of the bytes of a .reg file."""
+    return parse_reg_values(decode_text(data, name), name)
