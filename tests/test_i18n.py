@@ -399,3 +399,11 @@ def test_cli_unknown_language_exit_2(tmp_path):
     r = run("diagnose", str(path), "--lang", "klingon")
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_portuguese_unconfirmed_warning_reads_as_one_sentence():
+    env = {"tms": {"version": "15.2.1", "communication_security": "low"},
+           "endpoints": [{"name": "C20", "software": "TC7.3.4", "management": "https"}]}
+    d = diagnose(env, lang="pt-BR")
+    text = next(w.text for w in d.warnings if w.id == "unconfirmed-knowledge")
+    assert "(não confirmado);" in text and ".." not in text and ".;" not in text, text
