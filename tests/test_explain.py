@@ -170,3 +170,32 @@ def test_explanations_default_to_the_language_of_the_diagnosis():
     assert d.explain("tms-security-medium")["text"].startswith("Como")
     assert d.explain("tms-security-medium", lang="en")["text"].startswith("How")
     assert tmsrules.diagnose(SEED).why_not("tms-below-15")["text"].startswith("Why")
+
+
+def test_portuguese_explanations_keep_no_english_words():
+    # a version nobody gave, an endpoint's firmware family, a SQL product: all in Portuguese
+    env = {"tms": {"version": "15.2.1", "sql": {"version": "11.0.5058.0", "local": True},
+                   "schannel": {"TLS 1.0": {"server": "disabled"}}},
+           "endpoints": [{"name": "Sala", "software": "ce9.15.3.17", "management": "https", "status": "No HTTPS response"}]}
+    d = tmsrules.diagnose(env, lang="pt-BR")
+    texts = [d.explain(i)["text"] for i in ("endpoint-refuses-tls10", "sql-tls10-disabled", "tms-below-15", "patch-sql")]
+    joined = "\n".join(texts)
+    assert "desconhecido" in joined and "(família)" in joined and "(produto)" in joined
+    for english in ("= unknown", "(family)", "(product)"):
+        assert english not in joined, english
+    # the structured facts stay language-neutral
+    how = d.explain("endpoint-refuses-tls10")
+    values = [m["fact"] for step in how["chain"] for m in step["matched"] if m.get("input")]
+    assert any(v.get("accepts_tls10") == "unknown" for v in values if "accepts_tls10" in v) or values
+
+
+def test_an_alternative_is_explained_as_an_alternative():
+    tms14 = {"tms": {"version": "14.6.2", "schannel": {}},
+             "endpoints": [{"name": "Room", "software": "TC7.3.6", "management": "https"}]}
+    d = tmsrules.diagnose(tms14)
+    assert "downgrade-endpoints" in [a.id for a in d.alternatives] and "downgrade-endpoints" not in d.step_ids
+    assert d.explain("downgrade-endpoints")["kind"] == "alternative"
+    seed = tmsrules.diagnose({"tms": {"version": "15.2.1", "communication_security": "medium"},
+                              "endpoints": [{"name": "Room", "software": "TC7.3.6", "management": "https"}]})
+    assert seed.why_not("downgrade-endpoints")["kind"] == "alternative"
+    assert seed.explain("set-medium-high")["kind"] == "step"

@@ -49,6 +49,9 @@ LABELS: dict[str, dict[str, str]] = {
         "needs": "needs {cond}",
         "all_hold": "all conditions hold for some facts, but the rule's other facts did not exist",
         "inputs": "Input facts used",
+        "unknown": "unknown",
+        "family": "family",
+        "product": "product",
     },
     "pt-BR": {
         "how": "Como '{id}' ({kind}) foi concluído",
@@ -71,6 +74,9 @@ LABELS: dict[str, dict[str, str]] = {
         "needs": "exige {cond}",
         "all_hold": "todas as condições valem para alguns fatos, mas os outros fatos da regra não existiam",
         "inputs": "Fatos de entrada usados",
+        "unknown": "desconhecido",
+        "family": "família",
+        "product": "produto",
     },
 }
 
@@ -114,9 +120,15 @@ def _kind_of(diagnoser: Any, id: str, diagnosis: Any = None) -> str:
         for kind in kinds:
             if kind == "step" and id in diagnosis.step_ids:
                 return kind
+        # not in the plan: an alternative that came out is that alternative,
+        # not the step of the same id inside its plan
+        if "alternative" in kinds and _came_out(diagnosis, "alternative", id):
+            return "alternative"
         for kind in kinds:
             if _came_out(diagnosis, kind, id):
                 return kind
+    if "step" in kinds and "alternative" in kinds:
+        return "alternative"  # the contract names these ids as alternative plans
     if kinds:
         return kinds[0]
     known = sorted({i for (k, i) in diagnoser.rulebase.catalog if k in KINDS})
@@ -159,10 +171,11 @@ def _key(fact: Mapping[str, Any]) -> str:
 class _Facts:
     """Reads engine facts back in the words of the input."""
 
-    def __init__(self, diagnoser: Any, inference: Any):
+    def __init__(self, diagnoser: Any, inference: Any, lang: str = "en"):
         self.d = diagnoser
         self.inf = inference
         self.vocab = diagnoser.rulebase.vocabulary
+        self.L = _labels(lang)
 
     def names(self, profile: str) -> list[str]:
         if profile in (None, "-"):
@@ -170,17 +183,20 @@ class _Facts:
         env = self.inf.env
         return sorted({env.endpoint_name(i) for i in self.inf.factset.members.get(profile, ())})
 
-    def value(self, fact: Mapping[str, Any], field: str) -> Any:
+    def value(self, fact: Mapping[str, Any], field: str, raw: bool = False) -> Any:
         kind = self.vocab.kinds.get(fact.get("t"))
         ftype = kind.fields.get(field) if kind is not None else None
         if ftype is not None and ftype.name == "version":
             if not fact.get(f"{field}_known", False):
-                return "unknown"
+                return "unknown" if raw else self.L["unknown"]
             return self.inf.factset.display.get(fact.get("id", ""), {}).get(field, fact.get(field))
         if field in ("ep",) and isinstance(fact.get(field), str):
             names = self.names(fact[field])
             return ", ".join(names) if names else fact[field]
-        return fact.get(field)
+        value = fact.get(field)
+        if value == "unknown" and not raw:  # the engine's symbol for a fact nobody gave
+            return self.L["unknown"]
+        return value
 
     def label(self, fact: Mapping[str, Any], field: str) -> str:
         """A readable name for ``field`` of ``fact``: the input path where there is one."""
@@ -196,7 +212,7 @@ class _Facts:
         if t == "channel":
             return f"tms.schannel[{fact.get('protocol')}].{fact.get('side')}"
         if t == "sql":
-            return "tms.sql.local" if field == "local" else f"tms.sql.version ({field})"
+            return "tms.sql.local" if field == "local" else f"tms.sql.version ({self.L.get(field, field)})"
         if t == "obs":
             return "observations.client_hello"
         if t == "event":
@@ -206,7 +222,7 @@ class _Facts:
             planned = fact.get("variant") == "planned"
             path = {
                 "mgmt": "management",
-                "family": "planned_software (family)" if planned else "software (family)",
+                "family": f"planned_software ({self.L['family']})" if planned else f"software ({self.L['family']})",
                 "version": "planned_software" if planned else "software",
                 "status": "status",
                 "accepts_tls10": "accepts",
@@ -242,7 +258,7 @@ class _Facts:
         for k in fact:
             if k.endswith("_known"):
                 continue
-            out[k] = self.value(fact, k)
+            out[k] = self.value(fact, k, raw=True)
         if fact.get("t") == "ep":
             out["endpoints"] = self.names(fact.get("id"))
         return out
@@ -273,7 +289,7 @@ def explain(diagnosis: Any, id: str, lang: str | None = None) -> dict[str, Any]:
     kind = _kind_of(diagnoser, id, diagnosis)
     if not _came_out(diagnosis, kind, id):
         return why_not(diagnosis, id, lang=lang)
-    facts = _Facts(diagnoser, inference)
+    facts = _Facts(diagnoser, inference, lang)
     firings = list(inference.firings)
 
     producers: dict[str, list[int]] = {}
@@ -476,7 +492,7 @@ def why_not(diagnosis: Any, id: str, lang: str | None = None) -> dict[str, Any]:
     kind = _kind_of(diagnoser, id, diagnosis)
     if _came_out(diagnosis, kind, id):
         return explain(diagnosis, id, lang=lang)
-    facts = _Facts(diagnoser, inference)
+    facts = _Facts(diagnoser, inference, lang)
     by_kind = _final_facts(inference)
     derivers: dict[str, list[str]] = {}
     for rule in diagnoser.rulebase.rules:
