@@ -190,3 +190,33 @@ def test_call_tool_round_trip():
     assert how["question"] == "how"
     assert "error" in call_tool("nope", {})
     assert "error" in call_tool("diagnose", {"environment": {"tms": {"version": "x"}}})
+
+
+@pytest.mark.parametrize("arguments", ["x", ["environment"], 3, {"environment": "x"}, {"environment": [1]}])
+def test_call_tool_arguments_that_are_not_objects_give_an_error_result(arguments):
+    for name in ("diagnose", "consult_next_question", "consult_answer", "explain"):
+        result = call_tool(name, arguments)
+        assert set(result) == {"error"}, (name, arguments, result)
+        assert "arguments" in result["error"] or "environment" in result["error"]
+
+
+def test_every_diagnosis_validates_with_evidence_fields_in_both_languages():
+    import random
+
+    validator = jsonschema.Draft202012Validator(output_schema())
+    inputs = jsonschema.Draft202012Validator(input_schema())
+    r = random.Random(3)
+    for i in range(40):
+        env = {
+            "tms": {"version": r.choice(["14.6.2", "15.2.1"]), "communication_security": r.choice(["medium", "high"])},
+            "endpoints": [{"name": f"E{j}", "software": r.choice(["ce9.15.3.17", "TC7.3.3", "TC7.3.5"]),
+                           "management": r.choice(["https", "telnet"]), "accepts": r.sample(["TLS 1.0", "TLS 1.1", "TLS 1.2"], 2)}
+                          for j in range(r.randint(1, 3))],
+            "observations": {"client_hello": r.choice(["TLS 1.0", "TLS 1.2", "none"]),
+                             "handshakes": [{"client": "10.0.0.5", "server": "10.0.0.9", "offered": r.choice(["TLS 1.0", "TLS 1.2"]),
+                                             "answer": r.choice(["TLS 1.2", "alert: protocol_version", "reset", "none"])}],
+                             "sql_event_ids": [26011]},
+        }
+        inputs.validate(env)
+        for lang in ("en", "pt-BR"):
+            validator.validate(tmsrules.diagnose(env, lang=lang).to_dict())

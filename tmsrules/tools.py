@@ -148,9 +148,14 @@ def call_tool(name: str, arguments: Mapping[str, Any] | None) -> dict[str, Any]:
     """Run tool ``name`` with ``arguments``; bad input gives ``{"error": "..."}``."""
     from tmsrules.diagnose import diagnose
 
-    args = dict(arguments or {})
-    lang = args.get("lang") or "en"
     try:
+        if arguments is not None and not isinstance(arguments, Mapping):
+            raise InputError("arguments", f"expected an object, got {type(arguments).__name__}", "a JSON object of the tool's parameters")
+        args = dict(arguments or {})
+        lang = args.get("lang") or "en"
+        environment = args.get("environment")
+        if environment is not None and not isinstance(environment, Mapping):
+            raise InputError("environment", f"expected an object, got {type(environment).__name__}", "a JSON object (contract v1 input)")
         if name == "diagnose":
             return diagnose(args.get("environment") or {}, lang=lang).to_dict()
         if name == "consult_next_question":
