@@ -375,3 +375,161 @@ def test_terminal_takes_a_regedit_export_for_schannel():
     assert run_terminal(c, io.StringIO(f"{reg}\n" + "\n" * 10), out) == 0
     assert c.environment["tms"]["schannel"]["TLS 1.2"] == {"client": "enabled", "server": "enabled"}
     assert "NOT AFFECTED" in out.getvalue()
+
+
+# --------------------------------------------------------------------------- the whole diagnosis, warnings included
+
+
+def skeleton_of(d) -> dict:
+    """The diagnosis a person reads: everything but the trace, the open questions
+    and the provenance lists (``because``: which rule ids produced an item)."""
+    out = d.to_dict()
+    del out["trace"], out["questions"]
+    for key in ("causes", "plan", "warnings", "alternatives"):
+        for item in out[key]:
+            item.pop("because", None)
+    return out
+
+
+WARNING_CASES = [
+    # Communication Security Low on an SNMP-only fleet: only the TMS version
+    # decides the unconfirmed-knowledge warning ("Low is treated like Medium")
+    ({"tms": {"version": "15.0", "communication_security": "low", "windows": "2012 R2",
+              "schannel": {"TLS 1.2": {"client": "disabled", "server": "disabled"}}, "reboot_pending": False},
+      "endpoints": [{"name": "EP0", "software": "ce8.1.0", "management": "snmp", "status": "OK"}]},
+     {"tms": {"communication_security": "low", "schannel": {"TLS 1.2": {"client": "disabled", "server": "disabled"}},
+              "reboot_pending": False},
+      "endpoints": [{"name": "EP0", "software": "ce8.1.0", "status": "OK"}]}),
+    # TC 7.3.4 (unconfirmed) whose management nobody knows: the firmware answer
+    # only changes the warning, and the catalog's representative answers skip 7.3.4
+    ({"tms": {"version": "15.0", "communication_security": "low", "windows": "6.1.7601", "sql": {"local": True}},
+      "endpoints": [{"name": "EP0", "software": "TC7.3.4", "planned_software": "ce9.1.3"},
+                    {"name": "EP1", "software": "CE9.15.3.17", "management": "https", "status": "No HTTPS response"},
+                    {"name": "EP2", "software": "tc7.3.3.1c5b7d7", "management": "https", "planned_software": "ce9.1.3"}]},
+     {"tms": {"sql": {}}, "endpoints": [{"name": "EP0", "planned_software": "ce9.1.3"},
+                                       {"name": "EP1", "status": "No HTTPS response"},
+                                       {"name": "EP2", "planned_software": "ce9.1.3"}]}),
+    # HTTP-managed TC 7.3.4: with the management answered, no unconfirmed warning is left
+    ({"tms": {"version": "TMS 14.6.1", "communication_security": "low", "windows": "6.1.7601",
+              "schannel": {"TLS 1.0": {"client": "enabled", "server": "disabled"}, "TLS 1.2": {"server": "enabled"}}},
+      "endpoints": [{"name": "EP0", "software": "TC7.3.4", "management": "http",
+                     "status": "Security violation: Telnet communication is not allowed"}]},
+     {"tms": {"version": "TMS 14.6.1", "windows": "6.1.7601",
+              "schannel": {"TLS 1.0": {"client": "enabled", "server": "disabled"}, "TLS 1.2": {"server": "enabled"}}},
+      "endpoints": [{"name": "EP0", "software": "TC7.3.4",
+                     "status": "Security violation: Telnet communication is not allowed"}]}),
+    # no endpoint at all: TLS 1.0 disabled on the server side and a SQL Server
+    # named without a build decide together whether the SQL Server can start
+    ({"tms": {"version": "15.12", "communication_security": "high", "windows": "2019",
+              "schannel": {"TLS 1.0": {"client": "default", "server": "disabled"}}, "sql": {"version": "SQL Server 2012 SP2"}}},
+     {"tms": {"sql": {}}}),
+]
+
+
+@pytest.mark.parametrize("full,initial", WARNING_CASES)
+def test_truthful_consultation_ends_in_the_same_warnings(full, initial):
+    c, asked = consult_truthfully(full, initial)
+    assert skeleton_of(c.diagnosis()) == skeleton_of(tmsrules.diagnose(full)), asked
+
+
+def test_facts_that_only_change_warnings_are_asked_last():
+    full, initial = WARNING_CASES[1]
+    c, asked = consult_truthfully(full, initial)
+    assert asked[-1] == "endpoints[0].software"  # decides only unconfirmed-knowledge for EP0
+    assert {"tms.version", "tms.communication_security"} <= set(asked[:-1])
+
+
+def test_nothing_known_asks_about_the_sql_server_schannel():
+    # the SQL Server alone can be affected (sql-tls10-disabled): with no endpoint
+    # and nothing known, SCHANNEL and the SQL build decide it together
+    c = Consultation({})
+    q = c.next_question()
+    assert q is not None and q["fact"] == "tms.schannel"
+    assert q["why"] and any(w["rule"].startswith("schannel-") for w in q["why"])
+    c.answer("tms.schannel", {})  # no keys: TLS 1.0 is on, SQL starts whatever its build
+    assert c.next_question() is None
+
+
+def test_unknown_answers_are_validated_too():
+    c = Consultation({"endpoints": [{"name": "Boardroom"}]})
+    for fact in ("tms.colour", "endpoints[3].software", "endpoints[0].colour"):
+        with pytest.raises(tmsrules.InputError) as err:
+            c.answer(fact, None)
+        assert fact in str(err.value)
+    assert c.answers == {}
+    c.answer("tms.version", None)
+    assert c.answers == {"tms.version": None} and c.environment == {"endpoints": [{"name": "Boardroom"}]}
+
+
+def _draw_full(r):
+    """A random environment: any fact may be missing; SQL, SCHANNEL, Telnet/SNMP
+    endpoints, statuses, planned upgrades, probes and captures."""
+    pick = r.choice
+    tms = {}
+    if r.random() < 0.85:
+        tms["version"] = pick(["14.6.2", "TMS 15.13", "15.0", "15.2.1", "13.2.2"])
+    if r.random() < 0.85:
+        tms["communication_security"] = pick(["low", "medium", "Medium-High", "high"])
+    if r.random() < 0.85:
+        tms["windows"] = pick(["Windows Server 2008 R2", "2012 R2", "Server 2016", "2022", "6.1.7601"])
+    if r.random() < 0.8:
+        tms["schannel"] = {p: {s: pick(["enabled", "disabled", "default"]) for s in ("client", "server") if r.random() < 0.8}
+                           for p in ("SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2") if r.random() < 0.35}
+    if r.random() < 0.3:
+        tms["reboot_pending"] = r.random() < 0.5
+    if r.random() < 0.7:
+        tms["sql"] = {k: v for k, v in (("version", pick(["11.0.5058.0", "10.50.6000.34", "10.50.6542.0", "12.0.2000.8",
+                                                          "13.0.5026.0", "SQL Server 2012 SP2", "2008 R2"])),
+                                        ("local", r.random() < 0.6)) if r.random() < 0.85}
+    endpoints = []
+    for i in range(r.randint(0, 3)):
+        ep = {"name": f"EP{i}"}
+        if r.random() < 0.85:
+            ep["software"] = pick(["TC7.3.6", "tc7.3.3", "TC7.3.4", "ce8.1.0", "ce8.0.1", "CE9.15.3.17",
+                                   "RoomOS 11.5.2.4", "Release - 3.1.10-51067"])
+        if r.random() < 0.85:
+            ep["management"] = pick(["https", "http", "telnet", "snmp"])
+        status = pick([None, None, "No HTTPS response", "Security violation: Telnet communication is not allowed"])
+        if status:
+            ep["status"] = status
+        if r.random() < 0.25:
+            ep["planned_software"] = pick(["TC7.3.6", "ce9.15.3.17", "tc7.3.3"])
+        if r.random() < 0.1:
+            ep["accepts"] = r.sample(["TLS 1.0", "TLS 1.1", "TLS 1.2"], r.randint(1, 2))
+        endpoints.append(ep)
+    env = {"tms": tms}
+    if endpoints:
+        env["endpoints"] = endpoints
+    if r.random() < 0.25:
+        env["observations"] = {k: v for k, v in (("client_hello", pick(["TLS 1.0", "TLS 1.2", "none"])),
+                                                 ("sql_event_ids", [26011, 17182])) if r.random() < 0.6}
+    return env
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_truthful_consultation_over_random_environments(seed):
+    """From only what no question asks (names, statuses, plans, probes, captures,
+    reboot_pending), endpoints told to the consultation midway: answered from the
+    full facts (None where they are missing), it ends in the full facts' diagnosis."""
+    import random
+
+    r = random.Random(seed)
+    full = _draw_full(r)
+    initial = strip_askable(full)
+    later = initial.pop("endpoints", []) if r.random() < 0.5 else []
+    c = Consultation(initial, lang=r.choice(["en", "pt-BR"]))
+    asked = []
+    for step in range(60):
+        if later and step == 1:
+            for ep in later:
+                c.add_endpoint(ep.pop("name"), **ep)
+            later = []
+        q = c.next_question()
+        if q is None and not later:
+            break
+        if q is None:
+            continue
+        assert q["fact"] not in asked, asked
+        asked.append(q["fact"])
+        c.answer(q["fact"], get_path(full, q["fact"]))
+    assert skeleton_of(c.diagnosis()) == skeleton_of(tmsrules.diagnose(full, lang=c.lang)), (full, asked)

@@ -110,7 +110,9 @@ def test_a_consultation_over_mcp():
     async def scenario(session):
         state = await call(session, "consult_start", {"initial": {}, "lang": "en"})
         cid = state["consultation_id"]
-        assert state["question"] is None  # no endpoint known yet: nothing can be affected
+        # no endpoint known yet: only the TMS server's own SQL Server can be
+        # affected, so the question, if any, is about the server
+        assert state["question"] is None or not state["question"]["fact"].startswith("endpoints")
         state = await call(session, "consult_add_endpoint", {"consultation_id": cid, "name": "Boardroom"})
         bad = await call(session, "consult_answer", {"consultation_id": cid, "fact": "tms.version", "value": "banana"})
         missing = await call(session, "consult_next_question", {"consultation_id": "nope"})
@@ -142,3 +144,23 @@ def test_schema_resources():
     from tmsrules.schema import input_schema
 
     assert json.loads(run(scenario)) == input_schema()
+
+
+def test_consult_add_endpoint_takes_what_no_question_asks():
+    """Status and planned upgrades are never asked: the bot passes them with the endpoint."""
+
+    async def scenario(session):
+        state = await call(session, "consult_start", {"initial": {"tms": {"version": "15.2.1", "communication_security": "medium"}}})
+        cid = state["consultation_id"]
+        await call(session, "consult_add_endpoint", {"consultation_id": cid, "name": "Lab", "software": "TC7.3.3",
+                                                     "management": "https", "planned_software": "ce9.15.3.17"})
+        await call(session, "consult_add_endpoint", {"consultation_id": cid, "name": "Room", "status": "No HTTPS response"})
+        bad = await call(session, "consult_add_endpoint", {"consultation_id": cid, "name": "X", "planned_software": "banana"})
+        final = await call(session, "consult_diagnosis", {"consultation_id": cid})
+        return bad, final
+
+    bad, final = run(scenario)
+    assert "endpoints[2].planned_software" in bad["error"]
+    assert final["verdict"] == "affected"
+    verdicts = {e["name"]: e["verdict"] for e in final["endpoints"]}
+    assert verdicts == {"Lab": "at-risk", "Room": "affected"}

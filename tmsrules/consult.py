@@ -132,6 +132,12 @@ _READS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+#: answers tried by the lookahead beside the catalog's representative ones:
+#: firmware the knowledge marks unconfirmed (TC 7.3.4/7.3.5) changes no verdict
+#: but does change the warnings (``unconfirmed-knowledge``)
+_EXTRA_ANSWERS: dict[str, tuple[Any, ...]] = {"endpoints[].software": ("TC7.3.4",)}
+
+
 def _unknown(env: Environment, data: Mapping[str, Any], pattern: str):
     """(fact path, endpoint name) of each unknown fact matching a catalog question's pattern."""
     if pattern.startswith("endpoints[]."):
@@ -212,6 +218,10 @@ class Consultation:
             tuple((e.name, e.verdict) for e in d.endpoints),
         )
 
+    @staticmethod
+    def _warnings_key(d: Any) -> tuple:
+        return tuple((w.id, tuple(w.endpoints), w.text) for w in d.warnings)
+
     def _lookahead(self):
         """Facts that matter, when the diagnosis itself asks for none.
 
@@ -237,28 +247,53 @@ class Consultation:
         def trial(data):
             return self._diagnose(data, questions=False, lang=self.lang)
 
+        base_warnings = self._warnings_key(self.diagnosis())
         base_rules = {t.rule for t in self.diagnosis().trace}
-        found = []
+
+        def changed_rules(d, because: list[str]) -> None:
+            # the rules whose firing the answer changes: new ones, then those it stops
+            rules = [t.rule for t in d.trace]
+            for rule in rules + sorted(base_rules - set(rules)):
+                if rule not in because and (rule not in base_rules or rule not in rules):
+                    because.append(rule)
+
+        found, warns = [], []
         for qi, question, fact, name in candidates:
-            hits = 0
+            hits = warn_hits = 0
             because: list[str] = []
-            for value in question.answers:
+            warn_because: list[str] = []
+            extra = tuple(v for v in _EXTRA_ANSWERS.get(question.fact, ()) if v not in question.answers)
+            for value in tuple(question.answers) + extra:
                 d = trial(set_path(self._data, fact, value))
                 if self._key(d) != base:
                     hits += 1
-                    because.extend(t.rule for t in d.trace if t.rule not in because and t.rule not in base_rules)
+                    changed_rules(d, because)
+                elif self._warnings_key(d) != base_warnings:
+                    warn_hits += 1
+                    changed_rules(d, warn_because)
             if hits:
                 found.append((-hits, qi, self._make_question(question, fact, name, because)))
+            elif warn_hits:
+                warns.append((-warn_hits, qi, self._make_question(question, fact, name, warn_because)))
         if found:
             found.sort(key=lambda item: (item[0], item[1]))
             return [q for _, _, q in found]
+        # Last, facts that change only the warnings (an unconfirmed fact relied on,
+        # two sources that disagree, a SQL Server to keep TLS 1.0 for): the
+        # diagnosis of a truthful consultation is that of the full facts, warnings
+        # included. Asked after every fact that can change the verdict or the plan.
+        warns.sort(key=lambda item: (item[0], item[1]))
+        warn_questions = [q for _, _, q in warns]
 
-        # Pairs: a fact whose answer makes another fact decisive. Only while
-        # something is undetermined (else nothing left unknown can change the
-        # outcome this way), and the first such fact in catalog order: pairs cost.
+        # Pairs: a fact whose answer makes another fact decisive; the first such
+        # fact in catalog order (pairs cost). While an endpoint or the verdict is
+        # undetermined, every unknown fact; else only the TMS server's facts: with
+        # every endpoint settled, two of those can still reveal a fault together
+        # (TLS 1.0 disabled on the server side and a SQL build without TLS 1.2:
+        # the local SQL Server cannot start), endpoint facts alone cannot.
         d = self.diagnosis()
         if d.verdict != "undetermined" and all(e.verdict != "undetermined" for e in d.endpoints):
-            return []
+            candidates = [c for c in candidates if not c[2].startswith("endpoints[")]
         for qi, question, fact, name in candidates:
             for value in question.answers:
                 first = set_path(self._data, fact, value)
@@ -271,9 +306,12 @@ class Consultation:
                     for other_value in other.answers:
                         second = trial(set_path(first, other_fact, other_value))
                         if self._key(second) != first_key:
-                            because = [t.rule for t in second.trace if t.rule not in first_rules]
-                            return [self._make_question(question, fact, name, list(dict.fromkeys(because)))]
-        return []
+                            # the rules the first answer changes, then those the pair decides
+                            because: list[str] = []
+                            changed_rules(first_d, because)
+                            because += [t.rule for t in second.trace if t.rule not in first_rules and t.rule not in because]
+                            return [self._make_question(question, fact, name, because)]
+        return warn_questions
 
     def _make_question(self, question: Any, fact: str, name: str | None, because: list[str]):
         from tmsrules.diagnosis import Question
@@ -342,6 +380,8 @@ class Consultation:
         fact path, and the consultation is left unchanged."""
         _parts(fact)
         if value is None:
+            # "I don't know" is validated too: the path must name an input field
+            Environment.from_dict(set_path(self._data, fact, None))
             self._answers[fact] = None
             self._unknown.add(fact)
             self._current = None

@@ -6,7 +6,7 @@ Built on the official ``mcp`` Python SDK, an optional extra
 - ``diagnose`` ``{"environment": {...}, "lang": "en"}``: the diagnosis object (contract v1);
 - ``explain`` ``{"environment": {...}, "id": "...", "lang": "en"}``: HOW / WHY NOT;
 - ``consult_start`` ``{"initial": {...}, "lang": "en"}``: a consultation id and its first question;
-- ``consult_add_endpoint`` ``{"consultation_id", "name"}``: tell it about an endpoint;
+- ``consult_add_endpoint`` ``{"consultation_id", "name", "status", "planned_software", ...}``: tell it about an endpoint;
 - ``consult_next_question`` ``{"consultation_id"}``: the next question, or null;
 - ``consult_answer`` ``{"consultation_id", "fact", "value"}``: record an answer (null: unknown);
 - ``consult_diagnosis`` ``{"consultation_id"}``: the current diagnosis.
@@ -131,10 +131,15 @@ def build_server():
         return _dump(_state(cid, c))
 
     @tool(name="consult_add_endpoint", description="Tell a consultation about an endpoint by name "
-                 "(questions about endpoints need them to exist).")
-    def consult_add_endpoint(consultation_id: str, name: str) -> str:
+                 "(questions about endpoints need them to exist), with what is known of it: the status TMS "
+                 "shows (e.g. 'No HTTPS response'), a planned upgrade (planned_software), its software "
+                 "and management, if known. No question asks for the status or a planned upgrade: pass them here.")
+    def consult_add_endpoint(consultation_id: str, name: str, status: str | None = None,
+                             planned_software: str | None = None, software: str | None = None,
+                             management: str | None = None) -> str:
         c = store.get(consultation_id)
-        c.add_endpoint(name)
+        given = {"status": status, "planned_software": planned_software, "software": software, "management": management}
+        c.add_endpoint(name, **{k: v for k, v in given.items() if v is not None})
         return _dump(_state(consultation_id, c))
 
     @tool(name="consult_next_question", description="The next question of a consultation: fact path, "
