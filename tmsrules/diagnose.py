@@ -52,6 +52,60 @@ MAX_PROFILES = 1_000
 LANGUAGES = ("en", "pt-BR")
 
 
+class FiringViews:
+    """Read-only views of one run's firings that the assembly needs, built once.
+
+    They depend on the firings alone (profile ids, never endpoint names or
+    input texts), so they are computed on first use and kept with the
+    firings: every diagnosis assembled from the same firings reuses them.
+    """
+
+    __slots__ = ("firings", "_by_kind", "_trace_plan")
+
+    def __init__(self, firings: tuple[Firing, ...]):
+        self.firings = firings
+        self._by_kind: dict[str, tuple[tuple[Firing, dict[str, Any]], ...]] | None = None
+        self._trace_plan: tuple | None = None
+
+    def of_kind(self, kind: str) -> tuple[tuple[Firing, dict[str, Any]], ...]:
+        """(firing, conclusion) for every conclusion of ``kind``, in firing order."""
+        by_kind = self._by_kind
+        if by_kind is None:
+            found: dict[str, list[tuple[Firing, dict[str, Any]]]] = {}
+            for f in self.firings:
+                for c in f.conclusions:
+                    found.setdefault(c["t"], []).append((f, c))
+            by_kind = self._by_kind = {k: tuple(v) for k, v in found.items()}
+        return by_kind.get(kind, ())
+
+    def trace_plan(self) -> tuple:
+        """Per firing: (rule id, its conclusions as text, per matched fact (alias,
+        the fact without ``*_known`` fields, its id, the profile whose endpoint
+        names it shows or None)). What is left for a trace entry is per
+        environment: version texts (``FactSet.display``) and endpoint names."""
+        plan = self._trace_plan
+        if plan is None:
+            entries = []
+            for firing in self.firings:
+                facts = []
+                for alias, fact in firing.facts.items():
+                    base = {k: v for k, v in fact.items() if not k.endswith("_known")}
+                    if fact.get("t") == "ep":
+                        profile = fact["id"]
+                    elif "ep" in fact and fact["ep"] != _GLOBAL:
+                        profile = fact["ep"]
+                    else:
+                        profile = None
+                    facts.append((alias, base, fact.get("id", ""), profile))
+                concluded = "; ".join(
+                    f"{c['t']}(" + ", ".join(f"{k}={v}" for k, v in c.items() if k != "t") + ")"
+                    for c in firing.conclusions
+                )
+                entries.append((firing.rule.id, concluded, tuple(facts)))
+            plan = self._trace_plan = tuple(entries)
+        return plan
+
+
 @attrs.frozen
 class Inference:
     """What one engine session found, before it is turned into a Diagnosis."""
@@ -61,9 +115,15 @@ class Inference:
     firings: tuple[Firing, ...]
     profile_verdicts: dict[str, str]
     sql_verdict: str
+    #: views of ``firings`` for the assembly (see FiringViews)
+    views: FiringViews = attrs.field(eq=False, repr=False, default=None)
 
-    def concluded(self, kind: str) -> list[tuple[Firing, dict[str, Any]]]:
-        return [(f, c) for f in self.firings for c in f.conclusions if c["t"] == kind]
+    def __attrs_post_init__(self) -> None:
+        if self.views is None:
+            object.__setattr__(self, "views", FiringViews(self.firings))
+
+    def concluded(self, kind: str) -> tuple[tuple[Firing, dict[str, Any]], ...]:
+        return self.views.of_kind(kind)
 
     def endpoint_verdicts(self) -> list[str]:
         return [self.profile_verdicts[cid] for cid, _ in self.factset.endpoint_profiles]
@@ -92,6 +152,7 @@ class Diagnoser:
         self.rulebase: RuleBase = _load_rulebase(rules_dir)
         self.engine = Engine(self.rulebase)
         self._order = {rule.id: i for i, rule in enumerate(self.rulebase.rules)}
+        self._source_order = {label: i for i, label in enumerate(self.rulebase.sources)}
         self._version_cuts = _version_cuts(self.rulebase)
 
     # ------------------------------------------------------------------ inference
@@ -176,8 +237,7 @@ class Diagnoser:
 
     def _sources(self, catalog_sources: Iterable[str], firings: Iterable[Firing]) -> tuple[str, ...]:
         labels = set(catalog_sources) | {s for f in firings for s in f.rule.sources}
-        order = list(self.rulebase.sources)
-        return tuple(sorted(labels, key=order.index))
+        return tuple(sorted(labels, key=self._source_order.__getitem__))
 
     @staticmethod
     def _text(entry: Any, key: str, english: Any, lang: str) -> Any:
@@ -213,6 +273,8 @@ class Diagnoser:
 
     @staticmethod
     def _fill(text: str, context: Mapping[str, Mapping[str, str]]) -> str:
+        if "{" not in text:  # most texts have no placeholder
+            return text
         unknown = context.get("-", {}).get("unknown", "(unknown)")
 
         def sub(match: re.Match) -> str:
@@ -348,31 +410,27 @@ class Diagnoser:
         )
 
     def _trace(self, inference: Inference) -> list[TraceEntry]:
+        """Every firing with the facts it matched, as people read them: version
+        texts instead of engine numbers, the endpoint names of each profile.
+        Fresh dicts every time: a Diagnosis's trace is the caller's to keep."""
         display = inference.factset.display
         names: dict[str, tuple[str, ...]] = {}  # profile -> its endpoints' names, once per profile
-
-        def names_of(profile: str) -> list[str]:
-            if profile not in names:
-                names[profile] = self._names(inference, [profile])
-            return list(names[profile])
-
         out = []
-        for firing in inference.firings:
+        for rule_id, concluded, facts in inference.views.trace_plan():
             shown: dict[str, Any] = {}
-            for alias, fact in firing.facts.items():
-                item = {k: v for k, v in fact.items() if not k.endswith("_known")}
-                for field, text in display.get(fact.get("id", ""), {}).items():
-                    if field in item:
-                        item[field] = text
-                if fact.get("t") == "ep":
-                    item["endpoints"] = names_of(fact["id"])
-                elif "ep" in fact and fact["ep"] != _GLOBAL:
-                    item["endpoints"] = names_of(fact["ep"])
+            for alias, base, fact_id, profile in facts:
+                item = base.copy()
+                texts = display.get(fact_id)
+                if texts:
+                    for field, text in texts.items():
+                        if field in item:
+                            item[field] = text
+                if profile is not None:
+                    if profile not in names:
+                        names[profile] = self._names(inference, (profile,))
+                    item["endpoints"] = list(names[profile])
                 shown[alias] = item
-            concluded = "; ".join(
-                f"{c['t']}(" + ", ".join(f"{k}={v}" for k, v in c.items() if k != "t") + ")" for c in firing.conclusions
-            )
-            out.append(TraceEntry(rule=firing.rule.id, facts=shown, concluded=concluded))
+            out.append(TraceEntry(rule=rule_id, facts=shown, concluded=concluded))
         return out
 
     # ------------------------------------------------------------------ questions

@@ -12,6 +12,8 @@ from typing import Any
 
 import attrs
 
+from tmsrules import jsontext
+
 CONTRACT_VERSION = 1
 VERDICTS = ("affected", "at-risk", "undetermined", "not-affected")  # precedence order
 
@@ -198,4 +200,6 @@ class Diagnosis:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        if indent is None:  # json's C encoder
+            return json.dumps(self.to_dict(), ensure_ascii=False)
+        return jsontext.dumps(self.to_dict(), indent)  # json.dumps's bytes, faster
