@@ -8,6 +8,9 @@ Portuguese), fleets from ``bench.fleet`` and seeded random environments with
 the ``tmsrules`` package of ``REV`` (extracted with ``git archive`` into a
 temporary directory, run in a child process) and with the working tree,
 both over the working tree's ``rules/``, and compares the ``--json`` bytes.
+Each environment is diagnosed twice, then with its endpoints renamed and in
+reverse order: the Diagnoser's memo answers those from earlier runs, so its
+answers are compared with the fresh inferences of ``REV`` too.
 Exit 0 when every diagnosis is byte-identical, 1 otherwise (listing them).
 """
 
@@ -53,12 +56,23 @@ for k in range(int(sys.argv[4])):
                        "planned_software": rnd.choice([None, "ce9.1"])} for i in range(rnd.randint(0, 7))],
         "observations": rnd.choice([{}, {"client_hello": "TLS 1.0"}, {"sql_event_ids": [26011]}]),
     }
+def renamed(env):
+    # the same engine facts under other names, in reverse order (a memo hit, if any)
+    eps = env.get("endpoints") if isinstance(env, dict) else None
+    if not isinstance(eps, list) or not all(isinstance(e, dict) for e in eps):
+        return env
+    eps = [dict(e, name=e["name"] + " (renamed)") if isinstance(e.get("name"), str) else e for e in eps]
+    return dict(env, endpoints=eps[::-1])
 out = {}
-for name, env in envs.items():
-    for q in (True, False):
-        for lang in (("en", "pt-BR") if not name.startswith("random") else ("en",)):
-            text = d.diagnose(env, questions=q, lang=lang).to_json()
-            out[f"{name} questions={q} {lang}"] = hashlib.sha256(text.encode()).hexdigest()
+# every environment twice (the second time, a Diagnoser with a memo remembers
+# it), then renamed and reordered
+for again in ("", " again", " renamed"):
+    for name, env in envs.items():
+        env = renamed(env) if again == " renamed" else env
+        for q in (True, False):
+            for lang in (("en", "pt-BR") if not name.startswith("random") else ("en",)):
+                text = d.diagnose(env, questions=q, lang=lang).to_json()
+                out[f"{name}{again} questions={q} {lang}"] = hashlib.sha256(text.encode()).hexdigest()
 print(json.dumps(out))
 """
 

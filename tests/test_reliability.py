@@ -23,7 +23,7 @@ import pytest
 
 import tmsrules
 from tmsrules import engine as engine_mod
-from tmsrules.diagnose import Diagnoser, default_diagnoser
+from tmsrules.diagnose import Diagnoser
 from tmsrules.errors import InferenceError, InputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,7 +176,7 @@ class _Boom(RuntimeError):
 
 
 def test_exception_in_a_rule_action_leaves_the_engine_usable(monkeypatch):
-    d = default_diagnoser()
+    d = Diagnoser(memo_size=0)  # no memo: every call runs the engine and meets the fault
     before = _key(d.diagnose(SEED, questions=False))
     calls = {"n": 0}
     real_act = engine_mod.Engine._act
@@ -282,8 +282,9 @@ def _bad_inputs() -> list:
 def test_100k_diagnoses_keep_memory_flat_and_sessions_bounded(monkeypatch):
     """100,000 calls of diagnose() in one process: valid environments (some with
     questions), bad input, and an exception injected mid-inference every 97th
-    valid call. Far beyond durable's 1,023 live sessions; RSS stays flat."""
-    d = default_diagnoser()
+    valid call. Far beyond durable's 1,023 live sessions; RSS stays flat.
+    No memo: every valid call runs the engine (tests/test_memo.py has the memo's)."""
+    d = Diagnoser(memo_size=0)
     envs = ENVS
     bad = _bad_inputs()
     expected = {i: _key(d.diagnose(env, questions=False)) for i, env in enumerate(envs)}

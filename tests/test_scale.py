@@ -8,6 +8,7 @@ profiling, the per-endpoint verdict list) is done once per endpoint.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 import tmsrules
 from tmsrules import engine as engine_mod
 from tmsrules import facts as factmod
-from tmsrules.diagnose import default_diagnoser
+from tmsrules.diagnose import Diagnoser, default_diagnoser
 from tmsrules.model import Environment
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -54,9 +55,15 @@ class Counter:
         monkeypatch.setattr(engine_mod.Engine, "infer", counting_infer)
 
 
+@functools.lru_cache(maxsize=None)
+def _no_memo() -> Diagnoser:
+    """A Diagnoser without memo: every inference is engine work to count."""
+    return Diagnoser(memo_size=0)
+
+
 def _work(monkeypatch, env, questions):
     counter = Counter(monkeypatch)
-    d = tmsrules.diagnose(env, questions=questions)
+    d = _no_memo().diagnose(env, questions=questions)
     monkeypatch.undo()
     return d, counter
 

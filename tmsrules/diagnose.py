@@ -17,6 +17,7 @@ verdict or the plan. No domain decision is taken in this module.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,7 @@ from tmsrules.diagnosis import (
 from tmsrules import i18n
 from tmsrules.engine import Engine, Firing
 from tmsrules.errors import InputError
+from tmsrules.memo import LRU
 from tmsrules.model import Environment
 from tmsrules.paths import get_path, set_paths
 from tmsrules.rulebase import Rule, RuleBase, load
@@ -50,6 +52,14 @@ _GLOBAL = "-"
 #: have tens; hostile input could have 100,000 (minutes). Refused above this.
 MAX_PROFILES = 1_000
 LANGUAGES = ("en", "pt-BR")
+#: Inferences a Diagnoser remembers (see Diagnoser.infer), and the most rule
+#: firings they may hold together. Measured: ~1.9 KB a firing (its facts, the
+#: views, the key), so the memo holds at most ~60 MB; 1,024 inferences of the
+#: seed case's size (~30 firings) fit, fewer of bigger fleets.
+MEMO_SIZE = 1_024
+MEMO_FIRINGS = 32_768
+#: canonical JSON text of the engine facts (the engine reads them as JSON too)
+_memo_text = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 class FiringViews:
@@ -57,7 +67,8 @@ class FiringViews:
 
     They depend on the firings alone (profile ids, never endpoint names or
     input texts), so they are computed on first use and kept with the
-    firings: every diagnosis assembled from the same firings reuses them.
+    firings: every diagnosis assembled from the same firings (the memo's)
+    reuses them. Two threads may both compute a view; they compute the same.
     """
 
     __slots__ = ("firings", "_by_kind", "_trace_plan")
@@ -86,17 +97,21 @@ class FiringViews:
         plan = self._trace_plan
         if plan is None:
             entries = []
+            seen: dict[int, tuple] = {}  # a fact matched by several firings is one object
             for firing in self.firings:
                 facts = []
                 for alias, fact in firing.facts.items():
-                    base = {k: v for k, v in fact.items() if not k.endswith("_known")}
-                    if fact.get("t") == "ep":
-                        profile = fact["id"]
-                    elif "ep" in fact and fact["ep"] != _GLOBAL:
-                        profile = fact["ep"]
-                    else:
-                        profile = None
-                    facts.append((alias, base, fact.get("id", ""), profile))
+                    shown = seen.get(id(fact))
+                    if shown is None:
+                        base = {k: v for k, v in fact.items() if not k.endswith("_known")}
+                        if fact.get("t") == "ep":
+                            profile = fact["id"]
+                        elif "ep" in fact and fact["ep"] != _GLOBAL:
+                            profile = fact["ep"]
+                        else:
+                            profile = None
+                        shown = seen[id(fact)] = (base, fact.get("id", ""), profile)
+                    facts.append((alias, *shown))
                 concluded = "; ".join(
                     f"{c['t']}(" + ", ".join(f"{k}={v}" for k, v in c.items() if k != "t") + ")"
                     for c in firing.conclusions
@@ -108,7 +123,12 @@ class FiringViews:
 
 @attrs.frozen
 class Inference:
-    """What one engine session found, before it is turned into a Diagnosis."""
+    """What one engine session found, before it is turned into a Diagnosis.
+
+    ``firings`` (and ``views``) may be shared with other inferences of the
+    same engine facts through the Diagnoser's memo: read them, never change
+    them. ``env``, ``factset`` and ``profile_verdicts`` are this inference's own.
+    """
 
     env: Environment
     factset: factmod.FactSet
@@ -144,11 +164,14 @@ def _from_outcomes(results: set[str]) -> str:
 class Diagnoser:
     """A knowledge base compiled once, diagnosing any number of environments.
 
-    Thread-safe: the engine serialises its own calls; everything else here
-    is per call.
+    Thread-safe: the engine serialises its own calls; the memo (see
+    ``infer``) has its own lock; everything else here is per call.
+    ``memo_size=0`` switches the memo off.
     """
 
-    def __init__(self, rules_dir: Path | str | None = None):
+    def __init__(self, rules_dir: Path | str | None = None, memo_size: int = MEMO_SIZE):
+        #: the inference memo (engine facts -> what the engine concluded), or None when off
+        self.memo: LRU | None = LRU(memo_size, MEMO_FIRINGS) if memo_size > 0 else None
         self.rulebase: RuleBase = _load_rulebase(rules_dir)
         self.engine = Engine(self.rulebase)
         self._order = {rule.id: i for i, rule in enumerate(self.rulebase.rules)}
@@ -158,6 +181,16 @@ class Diagnoser:
     # ------------------------------------------------------------------ inference
 
     def infer(self, env: Environment) -> Inference:
+        """Run the rules on ``env``'s engine facts, or reuse an earlier run on the same.
+
+        Inference is a function of the engine facts (``FactSet.facts``,
+        canonical: profile ids follow the profiles' order, not the input's)
+        and of which planned profile goes with which current one (read
+        between the stages). Endpoint names, input order and spellings are
+        not in them: a memo hit is turned into this environment's Inference
+        (its names, its version texts) by the assembly, as a fresh run would
+        be. Only completed runs are remembered; a run that raised is not.
+        """
         factset = factmod.build(env, self.rulebase.vocabulary, self._version_cuts)
         if len(factset.members) > MAX_PROFILES:
             raise InputError(
@@ -166,6 +199,25 @@ class Diagnoser:
                 f"at most {MAX_PROFILES} distinct combinations of software, planned software, management, "
                 "status and accepts",
             )
+        memo = self.memo
+        key = _memo_key(factset) if memo is not None else None
+        found = memo.get(key) if key is not None else None
+        if found is None:
+            found = self._run(factset)
+            if key is not None:
+                memo.put(key, found, weight=len(found[0].firings) + 1)
+        views, verdicts, sql_verdict = found
+        return Inference(
+            env=env,
+            factset=factset,
+            firings=views.firings,
+            profile_verdicts=dict(verdicts),
+            sql_verdict=sql_verdict,
+            views=views,
+        )
+
+    def _run(self, factset: factmod.FactSet) -> tuple[FiringViews, dict[str, str], str]:
+        """One engine session over ``factset``: the firings, profile verdicts, SQL verdict."""
         verdicts: dict[str, str] = {}
         sql_verdict = ["not-affected"]
         stage = [0]
@@ -206,13 +258,7 @@ class Diagnoser:
             return new
 
         firings = self.engine.infer(factset.facts, on_quiet)
-        return Inference(
-            env=env,
-            factset=factset,
-            firings=tuple(firings),
-            profile_verdicts=verdicts,
-            sql_verdict=sql_verdict[0],
-        )
+        return FiringViews(tuple(firings)), verdicts, sql_verdict[0]
 
     # ------------------------------------------------------------------ diagnosis
 
@@ -563,6 +609,15 @@ class Diagnoser:
         return (len(outcomes) if changed else 0), frozenset(because)
 
 
+def _memo_key(factset: factmod.FactSet) -> str | None:
+    """What an inference depends on, as text (see ``Diagnoser.infer``); None
+    when the facts are not JSON (the engine would refuse them anyway)."""
+    try:
+        return _memo_text((factset.facts, sorted(set(factset.endpoint_profiles), key=str)))
+    except (TypeError, ValueError):
+        return None
+
+
 def _representatives(data: dict[str, Any], profiles: tuple[tuple[str, str | None], ...]):
     """``data`` with at most two endpoints per (current, planned) profile pair.
 
@@ -676,7 +731,8 @@ def default_diagnoser() -> Diagnoser:
     """The process-wide Diagnoser over the shipped rules, built on first use.
 
     durable_rules hosts are meant to be created once per process; this is the
-    only process-wide object of tmsrules, and it holds no per-call state.
+    only process-wide object of tmsrules. It holds no per-call state; its
+    memo (``Diagnoser.infer``) keeps completed inferences, bounded.
     """
     return Diagnoser()
 

@@ -154,6 +154,10 @@ class Engine:
             self._host.register_rulesets({self._name: definition})
             self._handle = self._host.get_ruleset(self._name)._handle
         self._sids = itertools.count(1)
+        #: engine fact id -> its vocabulary form, for the session running (ids
+        #: stand for a content in a session): a fact matched by many firings is
+        #: decoded once and shared by them (see Firing: read-only)
+        self._decoded: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ inference
 
@@ -182,6 +186,7 @@ class Engine:
             except Exception as exc:  # an error in an action or in the C engine
                 raise InferenceError(f"inference failed: {type(exc).__name__}: {exc}") from exc
             finally:
+                self._decoded.clear()
                 self._end_session(sid, dispatched=bool(firings))
         return firings
 
@@ -246,7 +251,16 @@ class Engine:
     def _act(self, message: dict[str, Any], firings: list[Firing]) -> list[dict[str, Any]]:
         ((rule_id, matched),) = message.items()
         rule, plan = self._plans[rule_id]
-        facts = {alias: _public(fact) for alias, fact in matched.items()}
+        decoded = self._decoded
+        facts = {}
+        for alias, fact in matched.items():
+            ident = fact.get("id")
+            public = decoded.get(ident) if ident is not None else None
+            if public is None:
+                public = _public(fact)
+                if ident is not None:
+                    decoded[ident] = public
+            facts[alias] = public
         out = []
         for kind, items in plan:
             values = {"t": kind}
