@@ -13,10 +13,18 @@ What is measured, in one run on one machine:
   (``assert_facts`` / ``start_action_for_state`` /
   ``complete_and_start_action`` / ``delete_state`` on the C engine), shown
   for reference;
+* the same lean loop on tmsrules' own ruleset (one fact that only our
+  priming rule matches): what a bare session costs on these rules, before
+  any of our facts or firings;
 * one full diagnosis of the contract's example input (the seed case), with
-  questions on and off;
+  questions on and off, two ways: *first time*, a Diagnoser without memo
+  (``memo_size=0``: the engine runs every call, as for an environment never
+  seen; only the engine's cache of fact JSON text is warm), and *repeat*, the
+  default Diagnoser diagnosing the same environment again (its memo answers
+  the inference; input validation, facts and the Diagnosis are still built);
 * fleets of 1,000 and 10,000 endpoints (a realistic mix of firmware,
-  management protocols, statuses and planned upgrades), questions on;
+  management protocols, statuses and planned upgrades), questions on, memo
+  off;
 * cold start: a new process importing tmsrules and making its first
   diagnosis (timed inside the child, median of several processes).
 
@@ -168,17 +176,45 @@ def floor_lean(calls: int, repeat: int) -> float:
 # ---------------------------------------------------------------- tmsrules
 
 
-def diagnosis(questions: bool, calls: int, repeat: int) -> float:
-    import tmsrules
+def bare_session(calls: int, repeat: int) -> float:
+    """The lean loop of floor_lean on tmsrules' ruleset: one fact, one firing
+    of the engine's own priming rule, the session deleted."""
+    from tmsrules import engine as engine_mod
+    from tmsrules.diagnose import default_diagnoser
 
-    return rounds(lambda: tmsrules.diagnose(SEED, questions=questions), calls, repeat)
+    engine = default_diagnoser().engine
+    dre, handle = engine_mod._dre, engine._handle
+    counter = iter(range(1, 1 << 62))
+
+    def one():
+        sid = f"bench-{next(counter)}"
+        with engine_mod._ENGINE_LOCK:
+            state = dre.assert_facts(handle, json.dumps([{"t": engine_mod._PRIME, "id": "1", "sid": sid}]))[1]
+            pending = dre.start_action_for_state(handle, state)
+            message = pending[1] if pending else None
+            while message:
+                json.loads(message)
+                message = dre.complete_and_start_action(handle, state)
+            dre.delete_state(handle, sid)
+
+    return rounds(one, calls, repeat)
+
+
+def diagnosis(questions: bool, calls: int, repeat: int, memo: bool) -> float:
+    """The seed case: repeat (default Diagnoser, its memo on) or first time (memo off)."""
+    from tmsrules.diagnose import Diagnoser, default_diagnoser
+
+    d = default_diagnoser() if memo else Diagnoser(memo_size=0)
+    return rounds(lambda: d.diagnose(SEED, questions=questions), calls, repeat)
 
 
 def fleet_time(n: int, repeat: int) -> float:
-    import tmsrules
+    """One fleet diagnosis with questions, memo off (every inference runs the engine)."""
+    from tmsrules.diagnose import Diagnoser
 
+    d = Diagnoser(memo_size=0)
     env = fleet(n)
-    return rounds(lambda: tmsrules.diagnose(env), 1, repeat)
+    return rounds(lambda: d.diagnose(env), 1, repeat)
 
 
 def fleet_work(n: int) -> dict:
@@ -241,8 +277,11 @@ def main(argv=None) -> int:
     r: dict = {}
     r["floor_host"] = floor_host(500 if q else 2000, repeat)
     r["floor_lean"] = floor_lean(500 if q else 2000, repeat)
-    r["seed_questions"] = diagnosis(True, 20 if q else 100, repeat)
-    r["seed_no_questions"] = diagnosis(False, 20 if q else 100, repeat)
+    r["bare_session"] = bare_session(500 if q else 2000, repeat)
+    r["seed_first_questions"] = diagnosis(True, 20 if q else 100, repeat, memo=False)
+    r["seed_first_no_questions"] = diagnosis(False, 20 if q else 100, repeat, memo=False)
+    r["seed_repeat_questions"] = diagnosis(True, 100 if q else 500, repeat, memo=True)
+    r["seed_repeat_no_questions"] = diagnosis(False, 100 if q else 500, repeat, memo=True)
     r["fleet_1k"] = fleet_time(1_000, repeat)
     r["fleet_10k"] = fleet_time(10_000, 3 if q else 5)
     r["work_1k"] = fleet_work(1_000)
@@ -256,13 +295,18 @@ def main(argv=None) -> int:
     rows = [
         ("engine floor, durable Host (post + delete_state)", _us(floor), "(the unit)", ""),
         ("engine floor, lean C loop (reference)", _us(r["floor_lean"]), "", ""),
-        ("seed diagnosis, questions on", f"{_us(r['seed_questions'])} = {r['seed_questions'] / floor:.1f}× floor",
-         "≤ 10× floor", r["seed_questions"] <= 10 * floor),
-        ("seed diagnosis, questions off", f"{_us(r['seed_no_questions'])} = {r['seed_no_questions'] / floor:.1f}× floor",
-         "≤ 10× floor", r["seed_no_questions"] <= 10 * floor),
-        ("fleet 1,000 endpoints (questions on)", f"{_ms(r['fleet_1k'])} = {per_ep_1k / floor:.2f}× floor per endpoint",
+        ("bare session on tmsrules' ruleset, lean C loop (reference)",
+         f"{_us(r['bare_session'])} = {r['bare_session'] / floor:.1f}× floor", "", ""),
+    ]
+    for kind, label in (("first", "first time (memo off)"), ("repeat", "repeat (memo on, same environment)")):
+        for questions in (True, False):
+            key = f"seed_{kind}_{'questions' if questions else 'no_questions'}"
+            rows.append((f"seed diagnosis, {label}, questions {'on' if questions else 'off'}",
+                         f"{_us(r[key])} = {r[key] / floor:.1f}× floor", "≤ 10× floor", r[key] <= 10 * floor))
+    rows += [
+        ("fleet 1,000 endpoints (questions on, memo off)", f"{_ms(r['fleet_1k'])} = {per_ep_1k / floor:.2f}× floor per endpoint",
          "≤ 3× floor per endpoint", per_ep_1k <= 3 * floor),
-        ("fleet 10,000 endpoints (questions on)", f"{_ms(r['fleet_10k'])} = {per_ep_10k / floor:.2f}× floor per endpoint",
+        ("fleet 10,000 endpoints (questions on, memo off)", f"{_ms(r['fleet_10k'])} = {per_ep_10k / floor:.2f}× floor per endpoint",
          "≤ 3× floor per endpoint", per_ep_10k <= 3 * floor),
         ("fleet time ratio 10k / 1k", f"{ratio:.1f}", "≤ 12", ratio <= 12),
         ("engine firings 1k / 10k fleet", f"{r['work_1k']['firings']} / {r['work_10k']['firings']}", "equal", 
