@@ -33,6 +33,7 @@ from tmsrules.diagnosis import (
     EndpointVerdict,
     Question,
     Step,
+    Trace,
     TraceEntry,
     Warning,
     worst,
@@ -451,7 +452,7 @@ class Diagnoser:
             warnings=tuple(warnings),
             questions=questions,
             endpoints=tuple(endpoints),
-            trace=tuple(self._trace(inference)),
+            trace=Trace(lambda: self._trace(inference)),
             explainer=(self, inference, lang),
         )
 
@@ -487,6 +488,13 @@ class Diagnoser:
         return inference.verdict, tuple(sorted(steps, key=order.__getitem__))
 
     def _questions(self, env: Environment, base: Inference, lang: str = "en") -> tuple[Question, ...]:
+        unknown = [
+            (qi, question, item)
+            for qi, question in enumerate(self.rulebase.questions)
+            for item in self._unknown_facts(env, question.fact, base)
+        ]
+        if not unknown:  # every fact a question could ask is known
+            return ()
         base_key = self._outcome(base)
         base_rules = {f.rule.id for f in base.firings}
         data, representative = _representatives(env.to_dict(), base.factset.endpoint_profiles)
@@ -501,22 +509,21 @@ class Diagnoser:
             because_sorted = tuple(sorted(because, key=self._order.__getitem__))
             found.append((-changes, qi, Question(fact=fact, ask=ask, choices=choices, because=because_sorted)))
 
-        for qi, question in enumerate(self.rulebase.questions):
-            for fact, name, index in self._unknown_facts(env, question.fact, base):
-                there = fact
-                if index is not None:
-                    key = (question.fact, base.factset.endpoint_profiles[index])
-                    there = f"endpoints[{representative(index)}]" + fact[fact.index("]") + 1 :]
-                    if key in cache:
-                        changes, because = cache[key]
-                    else:
-                        changes, because = cache[key] = self._try_answers(data, there, question, base_key, base_rules, env)
+        for qi, question, (fact, name, index) in unknown:
+            there = fact
+            if index is not None:
+                key = (question.fact, base.factset.endpoint_profiles[index])
+                there = f"endpoints[{representative(index)}]" + fact[fact.index("]") + 1 :]
+                if key in cache:
+                    changes, because = cache[key]
                 else:
-                    changes, because = self._try_answers(data, fact, question, base_key, base_rules, env)
-                if changes:
-                    make(qi, question, fact, name, changes, because)
-                else:
-                    candidates.append((qi, question, fact, name, there))
+                    changes, because = cache[key] = self._try_answers(data, there, question, base_key, base_rules, env)
+            else:
+                changes, because = self._try_answers(data, fact, question, base_key, base_rules, env)
+            if changes:
+                make(qi, question, fact, name, changes, because)
+            else:
+                candidates.append((qi, question, fact, name, there))
         if not found and base_key[0] == "undetermined" and candidates:
             # No single missing fact decides it, but the verdict is open: the
             # facts that decide it together are asked (contract: "undetermined:

@@ -8,7 +8,9 @@ gives byte-identical output.
 from __future__ import annotations
 
 import json
-from typing import Any
+import threading
+from collections.abc import Sequence
+from typing import Any, Callable
 
 import attrs
 
@@ -137,6 +139,62 @@ class TraceEntry:
         return {"rule": self.rule, "facts": self.facts, "concluded": self.concluded}
 
 
+class Trace(Sequence):
+    """The trace entries of a diagnosis, built on first use.
+
+    Most callers (a chatbot reading the verdict and the plan) never read the
+    trace, and building it is a third of assembling a diagnosis; so the
+    Diagnosis holds the recipe and the entries are made the first time they
+    are read (``to_dict``/``to_json`` read them). Otherwise a read-only
+    sequence like a tuple: equal to a tuple or Trace with equal entries.
+    """
+
+    __slots__ = ("_build", "_entries", "_lock")
+
+    def __init__(self, entries: "Sequence[TraceEntry] | Callable[[], Sequence[TraceEntry]]" = ()):
+        self._lock = threading.Lock()
+        if callable(entries):
+            self._build, self._entries = entries, None
+        else:
+            self._build, self._entries = None, tuple(entries)
+
+    def _get(self) -> tuple["TraceEntry", ...]:
+        entries = self._entries
+        if entries is None:
+            with self._lock:  # built once, even when two threads read it first
+                if self._entries is None:
+                    self._entries = tuple(self._build())
+                    self._build = None
+                entries = self._entries
+        return entries
+
+    def __getitem__(self, index):
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Trace):
+            return self._get() == other._get()
+        if isinstance(other, tuple):
+            return self._get() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._get())
+
+    def __repr__(self) -> str:
+        return f"Trace({self._get()!r})"
+
+
+def _trace(value: Any) -> Trace:
+    return value if isinstance(value, Trace) else Trace(value)
+
+
 @attrs.frozen
 class Diagnosis:
     verdict: str
@@ -146,7 +204,8 @@ class Diagnosis:
     warnings: tuple[Warning, ...] = ()
     questions: tuple[Question, ...] = ()
     endpoints: tuple[EndpointVerdict, ...] = ()
-    trace: tuple[TraceEntry, ...] = ()
+    #: every rule firing (a read-only sequence of TraceEntry, built on first read)
+    trace: Trace = attrs.field(default=(), converter=_trace)
     #: (Diagnoser, Inference) behind this diagnosis, for explain()/why_not(); never serialised
     _explainer: Any = attrs.field(default=None, eq=False, repr=False)
 

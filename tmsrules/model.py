@@ -41,6 +41,8 @@ def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], path: str) ->
 
 
 def _mapping(value: Any, path: str) -> Mapping[str, Any]:
+    if type(value) is dict and all(type(key) is str for key in value):  # the usual case, fast
+        return value
     if not isinstance(value, Mapping):
         raise InputError(path, f"expected an object, got {_kind(value)}", "a JSON object")
     for key in value:

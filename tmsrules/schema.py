@@ -235,6 +235,8 @@ def _output_type(cls_name: str, field: str, tp: Any, defs: dict[str, Any], hints
         return {"type": "integer"}
     if tp is str:
         return {"type": "string"}
+    if tp is out_models.Trace:  # a lazily built tuple of TraceEntry
+        tp = tuple[out_models.TraceEntry, ...]
     origin = typing.get_origin(tp)
     if origin is tuple:
         args = typing.get_args(tp)
