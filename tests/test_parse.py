@@ -787,3 +787,17 @@ def test_canonical_forms_are_fixed_points(parser: Parser, values: tuple[str, ...
     for value in values:
         assert parser(value, "p") == value
         assert parser(value.upper(), "p") == value
+
+
+def test_software_parsed_once_per_string_and_errors_name_each_field():
+    from tmsrules.parse import _software_seen
+
+    _software_seen.cache_clear()
+    first = parse_software("CE9.15.3.17", "endpoints[0].software")
+    again = parse_software("CE9.15.3.17", "endpoints[7].software")
+    assert again is first and _software_seen.cache_info().hits == 1
+    for path in ("endpoints[1].software", "endpoints[2].planned_software"):
+        with pytest.raises(InputError) as err:
+            parse_software("banana", path)
+        assert err.value.path == path
+    assert parse_software(" tc7.3.3 ", "x").raw == "tc7.3.3"

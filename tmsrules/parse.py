@@ -15,6 +15,7 @@ version these parsers return); compare them as versions, never as strings.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import attrs
 from packaging.version import Version
@@ -470,6 +471,22 @@ def parse_software(value: object, path: str) -> Software:
     """
     if isinstance(value, Software):
         return value
+    if type(value) is str:
+        try:
+            return _software_seen(value)
+        except InputError:
+            pass  # parsed again below, to name the field
+    return _parse_software(value, path)
+
+
+@lru_cache(maxsize=4096)
+def _software_seen(value: str) -> Software:
+    """A fleet repeats a few firmware strings thousands of times: each is parsed
+    once (Software is frozen, so sharing it is safe; errors are not cached)."""
+    return _parse_software(value, "")
+
+
+def _parse_software(value: object, path: str) -> Software:
     text = _text(value, path, _ACCEPT_SOFTWARE)
     found = _software_parts(text)
     if found is None:
