@@ -162,15 +162,21 @@ def floor_lean(calls: int, repeat: int) -> float:
 
     def one():
         sid = str(next(counter))
-        state = dre.assert_facts(handle, json.dumps([{"t": "x", "id": "1", "sid": sid}]))[1]
-        pending = dre.start_action_for_state(handle, state)
-        message = pending[1] if pending else None
-        while message:
-            json.loads(message)
-            message = dre.complete_and_start_action(handle, state)
-        dre.delete_state(handle, sid)
+        lean_session(dre, handle, {"t": "x", "id": "1", "sid": sid}, sid)
 
     return rounds(one, calls, repeat)
+
+
+def lean_session(dre, handle, fact: dict, sid: str) -> None:
+    """One session through the lean C loop: assert ``fact``, run every
+    activation (decoding its message, as tmsrules does), delete the session."""
+    state = dre.assert_facts(handle, json.dumps([fact]))[1]
+    pending = dre.start_action_for_state(handle, state)
+    message = pending[1] if pending else None
+    while message:
+        json.loads(message)
+        message = dre.complete_and_start_action(handle, state)
+    dre.delete_state(handle, sid)
 
 
 # ---------------------------------------------------------------- tmsrules
@@ -189,13 +195,7 @@ def bare_session(calls: int, repeat: int) -> float:
     def one():
         sid = f"bench-{next(counter)}"
         with engine_mod._ENGINE_LOCK:
-            state = dre.assert_facts(handle, json.dumps([{"t": engine_mod._PRIME, "id": "1", "sid": sid}]))[1]
-            pending = dre.start_action_for_state(handle, state)
-            message = pending[1] if pending else None
-            while message:
-                json.loads(message)
-                message = dre.complete_and_start_action(handle, state)
-            dre.delete_state(handle, sid)
+            lean_session(dre, handle, {"t": engine_mod._PRIME, "id": "1", "sid": sid}, sid)
 
     return rounds(one, calls, repeat)
 
