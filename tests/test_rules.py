@@ -70,6 +70,15 @@ EXTRA += [
     {"tms": {**T15, "communication_security": "medium-high", "schannel": {}},
      "endpoints": [{"name": "a", "status": "Security violation: Telnet communication is not allowed"}]},
 ]
+# a reboot pending with only TLS 1.1 enabled by key, on Windows 2008 (TLS 1.2 off by default):
+# an endpoint that accepts TLS 1.2 alone needs the TLS 1.2 keys (plan-enable-tls12-reboot-pending),
+# one that may use TLS 1.1 only needs the restart
+PENDING_TLS11_KEYS = {"version": "13.2.2", "windows": "Windows Server 2008", "reboot_pending": True,
+                      "schannel": {"TLS 1.1": {"client": "enabled"}}}
+TLS12_ONLY_PENDING = {"tms": PENDING_TLS11_KEYS, "endpoints": [
+    {"name": "a", "software": "TC6.3.5", "management": "https", "accepts": ["TLS 1.2"]}]}
+ANY_TLS_PENDING = {"tms": PENDING_TLS11_KEYS, "endpoints": [{"name": "a", "software": "TC7.3.6", "management": "https"}]}
+EXTRA += [TLS12_ONLY_PENDING, ANY_TLS_PENDING]
 SQL_BUILDS = ["10.0.6547.0", "10.0.6000.29", "10.50.6542.0", "10.50.6000.34", "SQL Server 2008 R2 SP3",
               "SQL Server 2008 R2 SP1", "SQL Server 2005", "11.0.3000.0", "11.0.5058.0", "11.0.5352.0",
               "11.0.5532.0", "11.0.5644.2", "11.0.6020.0", "11.0.6216.27", "11.0.7001.0", "SQL Server 2012 SP4",
@@ -146,3 +155,12 @@ def test_trace_names_the_rules_behind_every_conclusion():
     for item in list(r.causes) + list(r.plan) + list(r.warnings):
         assert item.because and set(item.because) <= fired
         assert item.sources
+
+
+def test_a_pending_reboot_with_only_tls11_keys_still_enables_tls12_for_a_tls12_only_endpoint():
+    d = tmsrules.diagnose(TLS12_ONLY_PENDING)
+    assert "enable-tls11-tls12" in d.step_ids and "reboot-tms-server" in d.step_ids
+    assert "plan-enable-tls12-reboot-pending" in next(s.because for s in d.plan if s.id == "enable-tls11-tls12")
+    assert tmsrules.simulate(TLS12_ONLY_PENDING)[-1].diagnosis.verdict == "not-affected"
+    d = tmsrules.diagnose(ANY_TLS_PENDING)  # TLS 1.1 will be in effect after the restart: the restart alone
+    assert "enable-tls11-tls12" not in d.step_ids and "reboot-tms-server" in d.step_ids
