@@ -433,6 +433,12 @@ def test_6_questions_are_about_facts_that_matter(pair):
 _TMS15 = {"version": "15.2.1", "windows": "2012 R2", "reboot_pending": False}
 _CE9 = {"name": "Boardroom", "software": "ce9.15.3.17", "management": "https"}
 HAND = [
+    # reboot pending on Windows 2008 with only the TLS 1.1 client key set, and an endpoint a probe saw
+    # accept TLS 1.2 alone: the restart is not enough (plan-enable-tls12-reboot-pending; the deep run found it)
+    {"tms": {"version": "13.2.2", "communication_security": "low", "windows": "Windows Server 2008",
+             "schannel": {"TLS 1.1": {"client": "enabled"}}, "reboot_pending": True,
+             "sql": {"version": "9.0.5000.0", "local": False}},
+     "endpoints": [{"name": "Boardroom-1", "software": "TC6.3.5", "management": "https", "accepts": ["TLS 1.2"]}]},
     # reboot pending on 2008 R2 with the TLS 1.1/1.2 keys set: cause-reboot-pending, plan-reboot-pending-keys
     {"tms": {**_TMS15, "communication_security": "medium", "windows": "2008 R2", "reboot_pending": True,
              "schannel": {"TLS 1.1": {"client": "enabled", "server": "enabled"},
