@@ -25,24 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [json.loads(p.read_text()) for p in sorted((ROOT / "examples").glob("*.json"))
             if not p.name.endswith(".expected.json")]
 
-SEED = {
-    "tms": {
-        "version": "15.2.1",
-        "communication_security": "medium",
-        "windows": "Windows Server 2012 R2",
-        "schannel": {
-            "TLS 1.0": {"client": "default", "server": "disabled"},
-            "TLS 1.2": {"client": "enabled", "server": "enabled"},
-        },
-        "reboot_pending": False,
-        "sql": {"version": "11.0.5058.0", "local": True},
-    },
-    "endpoints": [
-        {"name": "Boardroom", "software": "ce9.15.3.17", "management": "https",
-         "status": "No HTTPS response", "planned_software": None}
-    ],
-    "observations": {"client_hello": "TLS 1.0", "sql_event_ids": [26011, 17182]},
-}
+#: the contract's example input (the seed case), as shipped in examples/
+SEED = json.loads((ROOT / "examples" / "11-contract-example.json").read_text())
 
 FLEET = {
     "tms": {"version": "15.2.1", "communication_security": "medium", "windows": "2012 R2"},
