@@ -178,6 +178,8 @@ class Diagnoser:
         self._order = {rule.id: i for i, rule in enumerate(self.rulebase.rules)}
         self._source_order = {label: i for i, label in enumerate(self.rulebase.sources)}
         self._version_cuts = _version_cuts(self.rulebase)
+        #: plan step id -> its canonical position (the catalog's order)
+        self._step_order = {e.id: e.order for e in self.rulebase.entries("step")}
 
     # ------------------------------------------------------------------ inference
 
@@ -484,8 +486,7 @@ class Diagnoser:
 
     def _outcome(self, inference: Inference) -> tuple[str, tuple[str, ...]]:
         steps = {c["id"] for _, c in inference.concluded("step")}
-        order = {e.id: e.order for e in self.rulebase.entries("step")}
-        return inference.verdict, tuple(sorted(steps, key=order.__getitem__))
+        return inference.verdict, tuple(sorted(steps, key=self._step_order.__getitem__))
 
     def _questions(self, env: Environment, base: Inference, lang: str = "en") -> tuple[Question, ...]:
         unknown = [
